@@ -1,0 +1,93 @@
+using System.Security.Claims;
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Infrastructure.Auth;
+using Opsmeter.Web.Infrastructure.Http;
+using Serilog;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+internal sealed class IngestBatchValidator : AbstractValidator<IngestBatchRequest>
+{
+    public IngestBatchValidator() =>
+        RuleFor(x => x.Events).Cascade(CascadeMode.Stop).NotNull().Must(e => e!.Count is >= 1 and <= IngestOptions.MaxBatchEvents)
+            .WithMessage($"events must hold 1 to {IngestOptions.MaxBatchEvents} events.");
+}
+
+/// <summary><c>POST /v1/ingest/batch</c>: each event is read, validated and stored on its own; one bad event never rejects the others.</summary>
+internal static class IngestBatch
+{
+    public static async Task<JsonHttpResult<IngestBatchResponse>> HandleAsync(IngestBatchRequest body, ClaimsPrincipal user,
+        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
+        IDiagnosticContext diagnostics)
+    {
+        var workspaceId = user.WorkspaceId();
+        diagnostics.Set("WorkspaceId", workspaceId);
+        var receivedAt = clock.GetUtcNow();
+        var results = new IngestBatchItemResult[body.Events!.Count];
+        var accepted = new List<(int Index, PricedEvent Event)>(results.Length);
+        for (var i = 0; i < results.Length; i++)
+        {
+            var element = body.Events[i];
+            var (request, errors) = Read(element);
+            if (request is not null)
+            {
+                var validation = await validator.ValidateAsync(request);
+                errors = validation.IsValid ? null : validation.ToDictionary();
+            }
+
+            if (errors is not null)
+            {
+                results[i] = new IngestBatchItemResult(i, ExternalRequestIdOf(element), "rejected", null, null, null, errors);
+                continue;
+            }
+
+            accepted.Add((i, PriceEvent.From(request!, workspaceId, receivedAt, catalog)));
+        }
+
+        if (accepted.Count > 0)
+        {
+            var outcomes = await writer.SubmitAsync([.. accepted.Select(a => a.Event.Row)]);
+            for (var j = 0; j < accepted.Count; j++)
+            {
+                var (index, priced) = accepted[j];
+                var outcome = outcomes[j];
+                results[index] = new IngestBatchItemResult(index, priced.Row.ExternalRequestId,
+                    outcome.Duplicate ? "duplicate" : "created", Money.Normalize(outcome.CostUsd), outcome.CostStatus,
+                    outcome.Duplicate || priced.Warnings.Count == 0 ? null : priced.Warnings, null);
+            }
+        }
+
+        var response = new IngestBatchResponse(
+            Created: results.Count(r => r.Status == "created"),
+            Duplicates: results.Count(r => r.Status == "duplicate"),
+            Rejected: results.Count(r => r.Status == "rejected"),
+            Results: results);
+        return TypedResults.Json(response, statusCode: response.Rejected == 0 ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
+    }
+
+    private static (IngestEventRequest? Request, IDictionary<string, string[]>? Errors) Read(JsonElement element)
+    {
+        if (element.ValueKind != JsonValueKind.Object)
+        {
+            return (null, new Dictionary<string, string[]> { [""] = ["Each event must be a JSON object."] });
+        }
+
+        try
+        {
+            return (element.Deserialize(IngestJsonContext.Default.IngestEventRequest), null);
+        }
+        catch (JsonException e)
+        {
+            return (null, JsonErrors.ToValidationErrors(e));
+        }
+    }
+
+    private static string? ExternalRequestIdOf(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object &&
+        element.TryGetProperty("externalRequestId", out var id) && id.ValueKind == JsonValueKind.String
+            ? id.GetString()
+            : null;
+}

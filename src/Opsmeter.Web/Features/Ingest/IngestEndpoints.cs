@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Mvc;
+using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Infrastructure.Http;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+internal static class IngestEndpoints
+{
+    public static IEndpointRouteBuilder MapIngestEndpoints(this IEndpointRouteBuilder app)
+    {
+        var ingest = app.MapGroup("/v1/ingest").WithTags("Ingest")
+            .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Ingest));
+
+        ingest.MapPost("", IngestLlmRequest.HandleAsync)
+            .WithName("Ingest")
+            .WithSummary("Ingest one LLM call; answered after the event is committed.")
+            .WithIngestMetadata<IngestEventRequest>(IngestOptions.MaxSingleBodyBytes);
+        ingest.MapPost("/llm-request", IngestLlmRequest.HandleAsync)
+            .WithName("IngestLlmRequest")
+            .WithSummary("Alias of POST /v1/ingest, the path Opsmeter.io SDKs use.")
+            .WithIngestMetadata<IngestEventRequest>(IngestOptions.MaxSingleBodyBytes);
+        ingest.MapPost("/batch", IngestBatch.HandleAsync)
+            .WithName("IngestBatch")
+            .WithSummary("Ingest 1 to 1000 LLM calls; each is validated and stored on its own.")
+            .Produces<IngestBatchResponse>(StatusCodes.Status207MultiStatus)
+            .WithIngestMetadata<IngestBatchRequest>(IngestOptions.MaxBatchBodyBytes);
+        return app;
+    }
+
+    private static RouteHandlerBuilder WithIngestMetadata<TBody>(this RouteHandlerBuilder builder, long maxBodyBytes) => builder
+        .WithValidation<TBody>()
+        .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
+        .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status403Forbidden)
+        .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+        .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+        .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+}

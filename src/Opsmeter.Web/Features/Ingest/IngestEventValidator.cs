@@ -1,0 +1,133 @@
+using System.Text;
+using System.Text.Json;
+using FluentValidation;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+internal sealed class IngestEventValidator : AbstractValidator<IngestEventRequest>
+{
+    public const long MaxTokens = 100_000_000;
+    public const long MaxLatencyMs = 86_400_000;
+    public const int MaxMetadataKeys = 32;
+    public const int MaxMetadataBytes = 4096;
+    public static readonly string[] Statuses = ["success", "error"];
+    public static readonly string[] DataModes = ["real", "test", "demo"];
+    public static readonly string[] Environments = ["prod", "staging", "dev"];
+    private static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
+
+    public IngestEventValidator(TimeProvider clock)
+    {
+        RuleFor(x => x.ExternalRequestId).Text(128);
+        RuleFor(x => x.Provider).NotEmpty().Text(64);
+        RuleFor(x => x.Model).NotEmpty().Text(128);
+        RuleFor(x => x.EndpointTag).Text(128);
+        RuleFor(x => x.PromptVersion).Text(128);
+        RuleFor(x => x.UserId).Text(128);
+        RuleFor(x => x.TenantId).Text(128);
+        RuleFor(x => x.FeatureTag).Text(128);
+        RuleFor(x => x.ErrorCode).Text(128);
+
+        RuleFor(x => x.InputTokens).NotNull().InclusiveBetween(0, MaxTokens);
+        RuleFor(x => x.OutputTokens).NotNull().InclusiveBetween(0, MaxTokens);
+        RuleFor(x => x.TotalTokens).InclusiveBetween(0, 2 * MaxTokens);
+        RuleFor(x => x.CachedInputTokens).InclusiveBetween(0, MaxTokens);
+        RuleFor(x => x.CacheWriteInputTokens).InclusiveBetween(0, MaxTokens);
+        RuleFor(x => x.ReasoningTokens).InclusiveBetween(0, MaxTokens);
+        RuleFor(x => x.LatencyMs).InclusiveBetween(0, MaxLatencyMs);
+        RuleFor(x => x.CachedInputTokens)
+            .Must((x, cached) => (cached ?? 0) + (x.CacheWriteInputTokens ?? 0) <= x.InputTokens)
+            .When(x => x.InputTokens is not null && (x.CachedInputTokens is not null || x.CacheWriteInputTokens is not null))
+            .WithMessage("cachedInputTokens + cacheWriteInputTokens must not exceed inputTokens.");
+        RuleFor(x => x.ReasoningTokens)
+            .Must((x, reasoning) => reasoning <= x.OutputTokens)
+            .When(x => x.OutputTokens is not null && x.ReasoningTokens is not null)
+            .WithMessage("reasoningTokens must not exceed outputTokens.");
+
+        RuleFor(x => x.Status).NotEmpty().OneOf(Statuses);
+        RuleFor(x => x.DataMode).OneOf(DataModes);
+        RuleFor(x => x.Environment).OneOf(Environments);
+        RuleFor(x => x.When)
+            .Must(when => when <= clock.GetUtcNow() + FutureTolerance)
+            .When(x => x.When is not null)
+            .OverridePropertyName("occurredAt")
+            .WithMessage("occurredAt must not be more than 5 minutes in the future.");
+        RuleFor(x => x.CostUsd).GreaterThanOrEqualTo(0).LessThan(1_000_000_000m);
+        RuleFor(x => x.Metadata!).Custom(ValidateMetadata).When(x => x.Metadata is not null);
+    }
+
+    private static void ValidateMetadata(Dictionary<string, JsonElement> metadata, ValidationContext<IngestEventRequest> context)
+    {
+        if (metadata.Count > MaxMetadataKeys)
+        {
+            context.AddFailure("metadata", $"metadata may hold at most {MaxMetadataKeys} keys.");
+        }
+
+        var bytes = 2;
+        foreach (var (key, value) in metadata)
+        {
+            bytes += Encoding.UTF8.GetByteCount(key) + value.GetRawText().Length + 4;
+            if (key.Length == 0 || !TextRules.IsStorable(key))
+            {
+                context.AddFailure("metadata", "metadata keys must be non-empty text.");
+            }
+            else if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
+            {
+                context.AddFailure($"metadata.{key}", "metadata values must be strings, numbers or booleans.");
+            }
+            else if (value.ValueKind == JsonValueKind.String && !TextRules.IsStorable(value.GetString()!))
+            {
+                context.AddFailure($"metadata.{key}", TextRules.Message);
+            }
+            else if (value.ValueKind == JsonValueKind.Number && !(value.TryGetDouble(out var number) && double.IsFinite(number)))
+            {
+                context.AddFailure($"metadata.{key}", "metadata numbers must be finite double-precision values.");
+            }
+        }
+
+        if (bytes > MaxMetadataBytes)
+        {
+            context.AddFailure("metadata", $"metadata must not exceed {MaxMetadataBytes} bytes.");
+        }
+    }
+}
+
+internal static class ValidationRules
+{
+    /// <summary>An optional string that fits the column and can be stored: at most <paramref name="maxLength"/> characters, no NUL, no broken UTF-16.</summary>
+    public static IRuleBuilderOptions<T, string?> Text<T>(this IRuleBuilder<T, string?> rule, int maxLength) =>
+        rule.MaximumLength(maxLength).Must(s => s is null || TextRules.IsStorable(s)).WithMessage(TextRules.Message);
+
+    /// <summary>Case-insensitive choice among <paramref name="allowed"/>; null passes (the default applies).</summary>
+    public static IRuleBuilderOptions<T, string?> OneOf<T>(this IRuleBuilder<T, string?> rule, string[] allowed) =>
+        rule.Must(s => s is null || allowed.Contains(s, StringComparer.OrdinalIgnoreCase))
+            .WithMessage($"'{{PropertyValue}}' is not one of: {string.Join(", ", allowed)}.");
+}
+
+internal static class TextRules
+{
+    public const string Message = "must be text without NUL characters or unpaired surrogates.";
+
+    /// <summary>PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded as UTF-8.</summary>
+    public static bool IsStorable(string value)
+    {
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (c == '\0')
+            {
+                return false;
+            }
+
+            if (char.IsHighSurrogate(c) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

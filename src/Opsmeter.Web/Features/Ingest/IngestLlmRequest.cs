@@ -1,0 +1,24 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Infrastructure.Auth;
+using Serilog;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+/// <summary><c>POST /v1/ingest</c> and its Opsmeter.io alias <c>/v1/ingest/llm-request</c>: one event, answered after its commit.</summary>
+internal static class IngestLlmRequest
+{
+    public static async Task<Ok<IngestResponse>> HandleAsync(IngestEventRequest body, ClaimsPrincipal user,
+        PriceCatalog catalog, IngestWriter writer, TimeProvider clock, IDiagnosticContext diagnostics)
+    {
+        var workspaceId = user.WorkspaceId();
+        var priced = PriceEvent.From(body, workspaceId, clock.GetUtcNow(), catalog);
+        diagnostics.Set("WorkspaceId", workspaceId);
+        diagnostics.Set("ExternalRequestId", priced.Row.ExternalRequestId);
+
+        // Not cancelled with the request: once queued, the event is committed whether or not the client waits.
+        var outcomes = await writer.SubmitAsync([priced.Row]);
+        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog));
+    }
+}

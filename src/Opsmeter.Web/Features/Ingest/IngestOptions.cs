@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+internal sealed class IngestOptions
+{
+    public const string Section = "Opsmeter:Ingest";
+    public const int MaxSingleBodyBytes = 64 * 1024;
+    public const int MaxBatchBodyBytes = 5 * 1024 * 1024;
+    public const int MaxBatchEvents = 1000;
+
+    /// <summary>Most events one commit carries. Larger commits amortise the flush; smaller ones answer sooner.</summary>
+    [Range(1, 100_000)]
+    public int MaxEventsPerCommit { get; set; } = 5_000;
+
+    /// <summary>Events waiting for a commit before new requests are refused with 503 and Retry-After.</summary>
+    [Range(1, 10_000_000)]
+    public int MaxQueuedEvents { get; set; } = 50_000;
+
+    /// <summary>Seconds a client is asked to wait (Retry-After) when ingest cannot take its request.</summary>
+    [Range(1, 3600)]
+    public int RetryAfterSeconds { get; set; } = 2;
+}

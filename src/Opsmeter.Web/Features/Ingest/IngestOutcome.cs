@@ -1,0 +1,7 @@
+namespace Opsmeter.Web.Features.Ingest;
+
+/// <summary>What the database says about one event after its commit: newly stored, or already there with this cost.</summary>
+internal readonly record struct IngestOutcome(bool Duplicate, decimal CostUsd, string CostStatus, Guid? PriceId);
+
+/// <summary>Ingest cannot take or commit the request right now (queue full, shutting down, database unreachable): answer 503, acknowledge nothing.</summary>
+internal sealed class IngestUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

@@ -1,0 +1,76 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+/// <summary>One priced LLM call as stored. Its cost parts and price row are kept so the cost can be explained later.</summary>
+internal sealed class LlmRequest
+{
+    public Guid WorkspaceId { get; init; }
+    public Guid Id { get; init; }
+    public required string ExternalRequestId { get; init; }
+    public required string Provider { get; init; }
+    public required string Model { get; init; }
+    public required string EndpointTag { get; init; }
+    public required string PromptVersion { get; init; }
+    public string? UserId { get; init; }
+    public string? TenantId { get; init; }
+    public string? FeatureTag { get; init; }
+    public long InputTokens { get; init; }
+    public long OutputTokens { get; init; }
+    public long TotalTokens { get; init; }
+    public long CachedInputTokens { get; init; }
+    public long CacheWriteInputTokens { get; init; }
+    public long ReasoningTokens { get; init; }
+    public int? LatencyMs { get; init; }
+    public required string Status { get; init; }
+    public string? ErrorCode { get; init; }
+    public required string DataMode { get; init; }
+    public required string Environment { get; init; }
+    public DateTimeOffset OccurredAt { get; init; }
+    public DateTimeOffset ReceivedAt { get; init; }
+    public decimal? ClientCostUsd { get; init; }
+    public decimal CostUsd { get; init; }
+    public required string CostStatus { get; init; }
+    public Guid? PriceId { get; init; }
+    public decimal InputCostUsd { get; init; }
+    public decimal CachedInputCostUsd { get; init; }
+    public decimal CacheWriteCostUsd { get; init; }
+    public decimal OutputCostUsd { get; init; }
+    public decimal ReasoningCostUsd { get; init; }
+    /// <summary>The client's metadata object as JSON text (jsonb), or null.</summary>
+    public string? Metadata { get; init; }
+}
+
+internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequest>
+{
+    public void Configure(EntityTypeBuilder<LlmRequest> builder)
+    {
+        // Keys lead with workspace_id so the table can be distributed by workspace (docs/scaling.md).
+        builder.HasKey(r => new { r.WorkspaceId, r.Id });
+        builder.Property(r => r.ExternalRequestId).HasMaxLength(128);
+        builder.Property(r => r.Provider).HasMaxLength(64);
+        builder.Property(r => r.Model).HasMaxLength(128);
+        builder.Property(r => r.EndpointTag).HasMaxLength(128);
+        builder.Property(r => r.PromptVersion).HasMaxLength(128);
+        builder.Property(r => r.UserId).HasMaxLength(128);
+        builder.Property(r => r.TenantId).HasMaxLength(128);
+        builder.Property(r => r.FeatureTag).HasMaxLength(128);
+        builder.Property(r => r.ErrorCode).HasMaxLength(128);
+        builder.Property(r => r.Status).HasMaxLength(16);
+        builder.Property(r => r.DataMode).HasMaxLength(16);
+        builder.Property(r => r.Environment).HasMaxLength(16);
+        builder.Property(r => r.CostStatus).HasMaxLength(16);
+        builder.Property(r => r.Metadata).HasColumnType("jsonb");
+        foreach (var money in builder.Metadata.GetProperties().Where(p => p.ClrType == typeof(decimal) || p.ClrType == typeof(decimal?)))
+        {
+            money.SetColumnType("numeric(20,10)");
+        }
+
+        // The idempotency key: one row per externalRequestId per workspace, enforced by the database.
+        builder.HasIndex(r => new { r.WorkspaceId, r.ExternalRequestId }).IsUnique();
+        builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt });
+        builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt })
+            .HasFilter("cost_status = 'unpriced'").HasDatabaseName("ix_llm_requests_unpriced");
+    }
+}

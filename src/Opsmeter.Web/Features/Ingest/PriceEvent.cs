@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Opsmeter.Web.Features.Pricing;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+/// <summary>An event ready to store: the row, the price that priced it (if any) and what the client should be told.</summary>
+internal sealed record PricedEvent(LlmRequest Row, ModelPrice? Price, IReadOnlyList<string> Warnings);
+
+/// <summary>Turns a validated request into a priced row: defaults, cost parts and warnings (api.md "Ingest one call").</summary>
+internal static class PriceEvent
+{
+    public const string Unknown = "unknown";
+
+    public static PricedEvent From(IngestEventRequest request, Guid workspaceId, DateTimeOffset receivedAt, PriceCatalog catalog)
+    {
+        var warnings = new List<string>(0);
+        var externalRequestId = request.ExternalRequestId;
+        if (string.IsNullOrEmpty(externalRequestId))
+        {
+            externalRequestId = "om_" + Guid.CreateVersion7(receivedAt).ToString("N");
+            warnings.Add($"externalRequestId was missing; the server assigned '{externalRequestId}'. Send your own to make retries idempotent.");
+        }
+
+        var input = request.InputTokens!.Value;
+        var output = request.OutputTokens!.Value;
+        var total = request.TotalTokens ?? input + output;
+        if (total != input + output)
+        {
+            warnings.Add($"totalTokens ({total}) differs from inputTokens + outputTokens ({input + output}); the value sent is stored.");
+        }
+
+        var occurredAt = (request.When ?? receivedAt).ToUniversalTime();
+        var usage = new TokenUsage(input, output, request.CachedInputTokens ?? 0, request.CacheWriteInputTokens ?? 0, request.ReasoningTokens ?? 0);
+        var price = catalog.Find(workspaceId, request.Provider!, request.Model!, occurredAt);
+        var cost = price is null ? CostBreakdown.Zero : CostCalculator.Calculate(price, usage);
+        var costStatus = (price, request.CostUsd) switch
+        {
+            (not null, _) => CostStatuses.Priced,
+            (null, not null) => CostStatuses.ClientReported,
+            _ => CostStatuses.Unpriced,
+        };
+        if (price is null)
+        {
+            warnings.Add($"No catalog price for provider '{request.Provider}' model '{request.Model}': stored as {costStatus}.");
+        }
+
+        var row = new LlmRequest
+        {
+            WorkspaceId = workspaceId,
+            Id = Guid.CreateVersion7(receivedAt),
+            ExternalRequestId = externalRequestId,
+            Provider = request.Provider!.Trim(),
+            Model = request.Model!.Trim(),
+            EndpointTag = OrUnknown(request.EndpointTag),
+            PromptVersion = OrUnknown(request.PromptVersion),
+            UserId = request.UserId,
+            TenantId = request.TenantId,
+            FeatureTag = request.FeatureTag,
+            InputTokens = input,
+            OutputTokens = output,
+            TotalTokens = total,
+            CachedInputTokens = usage.CachedInput,
+            CacheWriteInputTokens = usage.CacheWriteInput,
+            ReasoningTokens = usage.Reasoning,
+            LatencyMs = (int?)request.LatencyMs,
+            Status = request.Status!.ToLowerInvariant(),
+            ErrorCode = request.ErrorCode,
+            DataMode = request.DataMode?.ToLowerInvariant() ?? "real",
+            Environment = request.Environment?.ToLowerInvariant() ?? "prod",
+            OccurredAt = occurredAt,
+            ReceivedAt = receivedAt,
+            ClientCostUsd = request.CostUsd,
+            CostUsd = costStatus == CostStatuses.ClientReported ? request.CostUsd!.Value : cost.Total,
+            CostStatus = costStatus,
+            PriceId = price?.Id,
+            InputCostUsd = Round(cost.Input),
+            CachedInputCostUsd = Round(cost.CachedInput),
+            CacheWriteCostUsd = Round(cost.CacheWrite),
+            OutputCostUsd = Round(cost.Output),
+            ReasoningCostUsd = Round(cost.Reasoning),
+            Metadata = request.Metadata is { Count: > 0 } metadata
+                ? JsonSerializer.Serialize(metadata, IngestJsonContext.Default.DictionaryStringJsonElement)
+                : null,
+        };
+        return new PricedEvent(row, price, warnings);
+    }
+
+    private static string OrUnknown(string? value) => string.IsNullOrWhiteSpace(value) ? Unknown : value;
+
+    private static decimal Round(decimal part) => Math.Round(part, CostBreakdown.Decimals, MidpointRounding.AwayFromZero);
+}
+
+internal static class CostStatuses
+{
+    public const string Priced = "priced";
+    public const string Unpriced = "unpriced";
+    public const string ClientReported = "client_reported";
+}

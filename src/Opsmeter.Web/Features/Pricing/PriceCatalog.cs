@@ -1,0 +1,86 @@
+using System.Collections.Frozen;
+
+namespace Opsmeter.Web.Features.Pricing;
+
+/// <summary>
+/// The price rows in memory, indexed for matching, so that pricing an event costs microseconds and no
+/// database round trip. The snapshot is immutable and swapped whole by <see cref="Load"/> when prices
+/// change.
+/// </summary>
+internal sealed class PriceCatalog
+{
+    private volatile Snapshot snapshot = Snapshot.Empty;
+
+    public int Count => snapshot.ById.Count;
+
+    public void Load(IEnumerable<ModelPrice> rows) => snapshot = Snapshot.Build(rows);
+
+    public ModelPrice? FindById(Guid id) => snapshot.ById.GetValueOrDefault(id);
+
+    /// <summary>
+    /// The price in force at <paramref name="at"/> for <paramref name="model"/>: the workspace's own
+    /// override first, then the global catalog; for each, the provider itself first, then its fallbacks.
+    /// </summary>
+    public ModelPrice? Find(Guid workspaceId, string provider, string model, DateTimeOffset at)
+    {
+        var current = snapshot;
+        var canonicalProvider = Providers.Normalize(provider);
+        string[] providers = [canonicalProvider, .. Providers.Fallbacks(canonicalProvider, model)];
+        foreach (var owner in current.HasOverrides ? [workspaceId, Guid.Empty] : new[] { Guid.Empty })
+        {
+            foreach (var candidateProvider in providers)
+            {
+                foreach (var key in ModelNames.Candidates(model))
+                {
+                    if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions) &&
+                        InForce(versions, at) is { } price)
+                    {
+                        return price;
+                    }
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The rows in force at <paramref name="at"/> in the global catalog, for the public listing.</summary>
+    public IEnumerable<ModelPrice> InForceAt(DateTimeOffset at) =>
+        snapshot.ById.Values
+            .Where(p => p.WorkspaceId is null && p.EffectiveFrom <= at)
+            .GroupBy(p => (p.Provider, p.Model))
+            .Select(g => g.MaxBy(p => p.EffectiveFrom)!)
+            .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal);
+
+    private static ModelPrice? InForce(ModelPrice[] versionsNewestFirst, DateTimeOffset at)
+    {
+        foreach (var price in versionsNewestFirst)
+        {
+            if (price.EffectiveFrom <= at)
+            {
+                return price;
+            }
+        }
+
+        return null;
+    }
+
+    private sealed record Snapshot(
+        FrozenDictionary<(Guid Owner, string Provider, string Key), ModelPrice[]> ByKey,
+        FrozenDictionary<Guid, ModelPrice> ById,
+        bool HasOverrides)
+    {
+        public static readonly Snapshot Empty = Build([]);
+
+        public static Snapshot Build(IEnumerable<ModelPrice> rows)
+        {
+            var all = rows.ToList();
+            var byKey = all
+                .SelectMany(p => p.Aliases.Prepend(p.Model).Select(name =>
+                    (Key: (p.WorkspaceId ?? Guid.Empty, Providers.Normalize(p.Provider), ModelNames.Key(name)), Price: p)))
+                .GroupBy(x => x.Key, x => x.Price)
+                .ToFrozenDictionary(g => g.Key, g => g.Distinct().OrderByDescending(p => p.EffectiveFrom).ToArray());
+            return new Snapshot(byKey, all.ToFrozenDictionary(p => p.Id), all.Any(p => p.WorkspaceId is not null));
+        }
+    }
+}

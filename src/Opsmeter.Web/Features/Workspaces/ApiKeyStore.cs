@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Caching.Memory;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.Web.Features.Workspaces;
+
+/// <summary>What a valid key grants.</summary>
+internal sealed record ApiKeyGrant(Guid WorkspaceId, Guid KeyId, string Prefix, string[] Scopes);
+
+/// <summary>
+/// Resolves a presented key to its grant. Answers (also "no such key") are cached briefly by hash so
+/// that checking a key costs microseconds on the ingest path; <see cref="Invalidate"/> drops a key at
+/// once when it is revoked on this node, and the short lifetime bounds how long other nodes lag.
+/// </summary>
+internal sealed class ApiKeyStore(IServiceScopeFactory scopes, IMemoryCache cache, TimeProvider clock)
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    public async ValueTask<ApiKeyGrant?> FindAsync(string presentedKey, CancellationToken ct)
+    {
+        var hash = ApiKeySecrets.Hash(presentedKey);
+        if (cache.TryGetValue(CacheKey(hash), out ApiKeyGrant? cached))
+        {
+            return cached;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+        var grant = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+            .Select(k => new ApiKeyGrant(k.WorkspaceId, k.Id, k.Prefix, k.Scopes))
+            .FirstOrDefaultAsync(ct);
+        cache.Set(CacheKey(hash), grant, new MemoryCacheEntryOptions
+        {
+            AbsoluteExpiration = clock.GetUtcNow() + Lifetime,
+            Size = 1,
+        });
+        return grant;
+    }
+
+    public void Invalidate(string keyHash) => cache.Remove(CacheKey(keyHash));
+
+    private static string CacheKey(string hash) => "apikey:" + hash;
+}

@@ -1,0 +1,44 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.Web.Features.Workspaces;
+
+/// <summary>Creates the bootstrap workspace and registers the bootstrap API key, each only if absent.</summary>
+internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider clock, IOptions<BootstrapOptions> options,
+    ILogger<WorkspaceBootstrap> logger)
+{
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var settings = options.Value;
+        var workspace = await db.Workspaces.FirstOrDefaultAsync(w => w.Name == settings.Workspace, ct);
+        if (workspace is null)
+        {
+            workspace = new Workspace { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = settings.Workspace, CreatedAt = clock.GetUtcNow() };
+            db.Workspaces.Add(workspace);
+            await db.SaveChangesAsync(ct);
+            logger.LogInformation("Created workspace {WorkspaceName} ({WorkspaceId})", workspace.Name, workspace.Id);
+        }
+
+        if (settings.ApiKey is { } key)
+        {
+            var hash = ApiKeySecrets.Hash(key);
+            if (!await db.ApiKeys.AnyAsync(k => k.KeyHash == hash, ct))
+            {
+                var prefix = ApiKeySecrets.DisplayPrefix(key);
+                db.ApiKeys.Add(new ApiKey
+                {
+                    WorkspaceId = workspace.Id,
+                    Id = Guid.CreateVersion7(clock.GetUtcNow()),
+                    Name = "bootstrap",
+                    Prefix = prefix,
+                    KeyHash = hash,
+                    Scopes = ApiKeyScopes.All,
+                    CreatedAt = clock.GetUtcNow(),
+                });
+                await db.SaveChangesAsync(ct);
+                logger.LogInformation("Registered the bootstrap API key {KeyPrefix} for workspace {WorkspaceName}", prefix, workspace.Name);
+            }
+        }
+    }
+}

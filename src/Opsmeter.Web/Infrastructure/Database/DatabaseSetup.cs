@@ -1,0 +1,49 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Opsmeter.Web.Infrastructure.Database;
+
+/// <summary>Where the embedded default keeps its cluster when no connection string is configured.</summary>
+internal sealed class EmbeddedDatabaseOptions
+{
+    public const string Section = "Opsmeter:EmbeddedDatabase";
+
+    /// <summary>Data folder, relative to the working directory unless absolute.</summary>
+    [Required]
+    public string DataDirectory { get; set; } = ".opsmeter/postgres";
+
+    /// <summary>Port on 127.0.0.1; 0 picks a free one at each start.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; }
+}
+
+internal static class DatabaseSetup
+{
+    public const string ConnectionStringName = "Opsmeter";
+    private const string EmbeddedDatabaseName = "opsmeter";
+
+    /// <summary>
+    /// Uses <c>ConnectionStrings:Opsmeter</c> when set; otherwise starts the embedded local PostgreSQL
+    /// (see <see cref="LocalPostgres"/>) and returns it so the caller stops it when the app ends.
+    /// </summary>
+    public static LocalPostgres? AddDatabase(this WebApplicationBuilder builder)
+    {
+        LocalPostgres? embedded = null;
+        var connectionString = builder.Configuration.GetConnectionString(ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            var options = builder.Configuration.GetSection(EmbeddedDatabaseOptions.Section).Get<EmbeddedDatabaseOptions>() ?? new();
+            embedded = LocalPostgres.Start(options.DataDirectory, options.Port);
+            embedded.EnsureDatabase(EmbeddedDatabaseName);
+            connectionString = embedded.ConnectionString(EmbeddedDatabaseName);
+            builder.Configuration[$"ConnectionStrings:{ConnectionStringName}"] = connectionString;
+        }
+
+        var dataSource = new NpgsqlDataSourceBuilder(connectionString).Build();
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddDbContext<OpsmeterDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
+        builder.Services.AddHealthChecks().AddDbContextCheck<OpsmeterDbContext>("database", tags: ["ready"]);
+        return embedded;
+    }
+}

@@ -1,0 +1,171 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Opsmeter.Web.Infrastructure.Database.Migrations
+{
+    /// <inheritdoc />
+    public partial class InitialSchema : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "llm_requests",
+                columns: table => new
+                {
+                    workspace_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    external_request_id = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    provider = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    model = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    endpoint_tag = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    prompt_version = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    user_id = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    tenant_id = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    feature_tag = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    input_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    output_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    total_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cached_input_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    cache_write_input_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    reasoning_tokens = table.Column<long>(type: "bigint", nullable: false),
+                    latency_ms = table.Column<int>(type: "integer", nullable: true),
+                    status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    error_code = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: true),
+                    data_mode = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    environment = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    occurred_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    received_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    client_cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: true),
+                    cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: false),
+                    cost_status = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    price_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    input_cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: false),
+                    cached_input_cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: false),
+                    cache_write_cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: false),
+                    output_cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: false),
+                    reasoning_cost_usd = table.Column<decimal>(type: "numeric(20,10)", nullable: false),
+                    metadata = table.Column<string>(type: "jsonb", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_llm_requests", x => new { x.workspace_id, x.id });
+                });
+
+            migrationBuilder.CreateTable(
+                name: "model_prices",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    workspace_id = table.Column<Guid>(type: "uuid", nullable: true),
+                    provider = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    model = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    aliases = table.Column<string[]>(type: "text[]", nullable: false),
+                    kind = table.Column<string>(type: "character varying(16)", maxLength: 16, nullable: false),
+                    effective_from = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    input_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: false),
+                    output_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: false),
+                    cached_input_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    cache_write_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    reasoning_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    long_context_threshold_tokens = table.Column<long>(type: "bigint", nullable: true),
+                    long_context_input_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    long_context_output_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    long_context_cached_input_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    long_context_cache_write_per_million_usd = table.Column<decimal>(type: "numeric(18,8)", nullable: true),
+                    source = table.Column<string>(type: "character varying(512)", maxLength: 512, nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_model_prices", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "workspaces",
+                columns: table => new
+                {
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    name = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_workspaces", x => x.id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "api_keys",
+                columns: table => new
+                {
+                    workspace_id = table.Column<Guid>(type: "uuid", nullable: false),
+                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    name = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    prefix = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    key_hash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    scopes = table.Column<string[]>(type: "text[]", nullable: false),
+                    created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    revoked_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("pk_api_keys", x => new { x.workspace_id, x.id });
+                    table.ForeignKey(
+                        name: "fk_api_keys_workspaces_workspace_id",
+                        column: x => x.workspace_id,
+                        principalTable: "workspaces",
+                        principalColumn: "id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "ix_api_keys_key_hash",
+                table: "api_keys",
+                column: "key_hash",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_llm_requests_unpriced",
+                table: "llm_requests",
+                columns: new[] { "workspace_id", "occurred_at" },
+                filter: "cost_status = 'unpriced'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_llm_requests_workspace_id_external_request_id",
+                table: "llm_requests",
+                columns: new[] { "workspace_id", "external_request_id" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_model_prices_workspace_id_provider_model_effective_from",
+                table: "model_prices",
+                columns: new[] { "workspace_id", "provider", "model", "effective_from" },
+                unique: true)
+                .Annotation("Npgsql:NullsDistinct", false);
+
+            migrationBuilder.CreateIndex(
+                name: "ix_workspaces_name",
+                table: "workspaces",
+                column: "name",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "api_keys");
+
+            migrationBuilder.DropTable(
+                name: "llm_requests");
+
+            migrationBuilder.DropTable(
+                name: "model_prices");
+
+            migrationBuilder.DropTable(
+                name: "workspaces");
+        }
+    }
+}

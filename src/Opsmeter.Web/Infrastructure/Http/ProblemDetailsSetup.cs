@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Opsmeter.Web.Features.Ingest;
+
+namespace Opsmeter.Web.Infrastructure.Http;
+
+internal static class ProblemDetailsSetup
+{
+    /// <summary>Every error is RFC 9457 problem details with a traceId; the exceptions we expect become 4xx/503, never 500.</summary>
+    public static IServiceCollection AddOpsmeterProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions.TryAdd("traceId", Activity.Current?.Id ?? context.HttpContext.TraceIdentifier));
+        services.AddExceptionHandler<ExpectedExceptionHandler>();
+        // Binding failures (malformed JSON, wrong types, oversized bodies) surface as BadHttpRequestException,
+        // which ExpectedExceptionHandler turns into field-keyed problem details.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        return services;
+    }
+}
+
+internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, IOptions<IngestOptions> ingest) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        ProblemDetails? problem = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } => new HttpValidationProblemDetails(JsonErrors.ToValidationErrors(json))
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request body could not be read.",
+            },
+            BadHttpRequestException bad => new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Title = bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "The request body is too large.",
+                    StatusCodes.Status415UnsupportedMediaType => "The request body must be application/json.",
+                    _ => "The request could not be read.",
+                },
+                Detail = bad.InnerException is System.Text.DecoderFallbackException or ArgumentException
+                    ? "The request body is not valid UTF-8."
+                    : bad.Message,
+            },
+            IngestUnavailableException unavailable => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Ingest is temporarily unavailable; nothing was acknowledged. Retry with the same externalRequestId.",
+                Detail = unavailable.Message,
+            },
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return false;
+        }
+
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            http.Response.Headers.RetryAfter = ingest.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        http.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+}

@@ -1,0 +1,67 @@
+using FluentValidation;
+using Npgsql;
+using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Infrastructure.Auth;
+using Opsmeter.Web.Infrastructure.Cli;
+using Opsmeter.Web.Infrastructure.Database;
+using Opsmeter.Web.Infrastructure.Http;
+using Opsmeter.Web.Infrastructure.Logging;
+using Opsmeter.Web.Infrastructure.OpenApi;
+
+var builder = WebApplication.CreateBuilder(args);
+LocalPostgres? embeddedDatabase = null;
+try
+{
+    embeddedDatabase = builder.AddDatabase();
+    builder.AddOpsmeterLogging();
+    builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = IngestOptions.MaxBatchBodyBytes);
+    builder.Services.AddSingleton(TimeProvider.System);
+    builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+    builder.Services.AddOpsmeterProblemDetails();
+    builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: true);
+    builder.Services.AddApiKeyAuth();
+    builder.Services.AddOpsmeterSwagger();
+    builder.Services.AddOptionsWithValidateOnStart<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations();
+    builder.Services.AddOptionsWithValidateOnStart<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations();
+    builder.Services.AddSingleton<PriceCatalog>();
+    builder.Services.AddScoped<WorkspaceBootstrap>();
+    builder.Services.AddHostedService<DatabaseInitializer>();
+    builder.Services.AddSingleton<IngestStore>();
+    builder.Services.AddSingleton<IngestWriter>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
+
+    var app = builder.Build();
+    if (Commands.IsCommand(args))
+    {
+        return await Commands.RunAsync(app, args);
+    }
+
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseOpsmeterSwagger();
+    app.UseOpsmeterRequestLogging();
+    app.UseAuthentication();
+    app.UseAuthorization();
+
+    app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+    app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+    app.MapIngestEndpoints();
+    app.MapPricingEndpoints();
+
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is LocalPostgresUnavailableException or NpgsqlException)
+{
+    // Said in one line, without a stack trace: what to install or set.
+    await Console.Error.WriteLineAsync(e is LocalPostgresUnavailableException
+        ? $"Opsmeter cannot start: {e.Message}"
+        : $"Opsmeter cannot reach PostgreSQL ({e.Message}): check ConnectionStrings__Opsmeter, or unset it to use the embedded local database.");
+    return 1;
+}
+finally
+{
+    embeddedDatabase?.Dispose();
+}

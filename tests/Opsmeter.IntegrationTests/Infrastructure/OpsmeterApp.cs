@@ -1,0 +1,67 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.IntegrationTests.Infrastructure;
+
+/// <summary>The real app over HTTP, on its own database of the shared test server. Tests isolate themselves by workspace.</summary>
+public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    private string connectionString = "";
+
+    public async Task InitializeAsync()
+    {
+        connectionString = await TestDatabase.CreateDatabaseAsync("opsmeter");
+        // Real Kestrel on a free loopback port, so body limits, HTTP parsing and shutdown behave as in production.
+        UseKestrel(0);
+        StartServer(); // migrations, catalog, bootstrap
+    }
+
+    internal string ConnectionString => connectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:Opsmeter", connectionString);
+        builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+    }
+
+    /// <summary>A new workspace with a key of the given scopes, and a client that sends it.</summary>
+    internal async Task<TestWorkspace> CreateWorkspaceAsync(params string[] scopes)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+        var clock = scope.ServiceProvider.GetRequiredService<TimeProvider>();
+        var workspace = new Workspace { Id = Guid.CreateVersion7(), Name = "test-" + Guid.NewGuid().ToString("N"), CreatedAt = clock.GetUtcNow() };
+        db.Workspaces.Add(workspace);
+        await db.SaveChangesAsync();
+        var key = await CreateApiKey.HandleAsync(db, clock, workspace.Id, "test",
+            scopes.Length == 0 ? ApiKeyScopes.All : scopes, CancellationToken.None);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", key.Key);
+        return new TestWorkspace(workspace.Id, key.Key, client);
+    }
+
+    internal async Task<T> WithDbAsync<T>(Func<OpsmeterDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>());
+    }
+
+    public new async Task DisposeAsync() => await base.DisposeAsync();
+}
+
+internal sealed record TestWorkspace(Guid Id, string Key, HttpClient Client);
+
+[CollectionDefinition(Name)]
+public sealed class SharedApp : ICollectionFixture<OpsmeterApp>
+{
+    public const string Name = "app";
+}
+
+internal static class HttpExtensions
+{
+    public static StringContent Json(string body) => new(body, new MediaTypeHeaderValue("application/json"));
+}

@@ -1,0 +1,72 @@
+using Npgsql;
+using Opsmeter.Web.Infrastructure.Database;
+using Testcontainers.PostgreSql;
+
+namespace Opsmeter.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// One PostgreSQL server for the whole test run, from (in order): a connection string in
+/// <c>OPSMETER_TEST_DB</c>; Testcontainers when a Docker engine answers; otherwise a throw-away local
+/// cluster started from the PostgreSQL binaries on the machine (the same code as the app's embedded
+/// default). Each test host gets its own database on that server.
+/// </summary>
+internal static class TestDatabase
+{
+    private const string Image = "postgres:15.10-alpine";
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static string? serverConnectionString;
+
+    public static async Task<string> CreateDatabaseAsync(string prefix)
+    {
+        var server = await ServerAsync();
+        var name = $"{prefix}_{Guid.NewGuid():N}"[..40];
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync();
+        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    private static async Task<string> ServerAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            return serverConnectionString ??= await StartServerAsync();
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static async Task<string> StartServerAsync()
+    {
+        if (Environment.GetEnvironmentVariable("OPSMETER_TEST_DB") is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+
+        PostgreSqlContainer container;
+        try
+        {
+            // With no Docker engine this throws within a second (DockerUnavailableException).
+            container = new PostgreSqlBuilder(Image).Build();
+        }
+        catch (Exception e) when (e.GetType().Name == "DockerUnavailableException")
+        {
+            var directory = Path.Combine(Path.GetTempPath(), $"opsmeter-tests-{Guid.NewGuid():N}");
+            var cluster = LocalPostgres.Start(directory, throwAway: true);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            {
+                cluster.Stop();
+                Directory.Delete(directory, recursive: true);
+            };
+            return cluster.ConnectionString();
+        }
+
+        await container.StartAsync();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return container.GetConnectionString();
+    }
+}
