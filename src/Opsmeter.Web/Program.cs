@@ -33,6 +33,7 @@ try
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
 
     var app = builder.Build();
+    await app.EnsureReachableAsync();
     if (Commands.IsCommand(args))
     {
         return await Commands.RunAsync(app, args);

@@ -46,4 +46,13 @@ internal static class DatabaseSetup
         builder.Services.AddHealthChecks().AddDbContextCheck<OpsmeterDbContext>("database", tags: ["ready"]);
         return embedded;
     }
+
+    /// <summary>
+    /// Opens one connection before anything starts, so that an unreachable server is reported in one
+    /// line by Program instead of as start-up failures logged with stack traces.
+    /// </summary>
+    public static async Task EnsureReachableAsync(this WebApplication app)
+    {
+        await using var connection = await app.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+    }
 }
