@@ -15,7 +15,7 @@ internal static class PriceEvent
     {
         var warnings = new List<string>(0);
         var externalRequestId = request.ExternalRequestId;
-        if (string.IsNullOrEmpty(externalRequestId))
+        if (string.IsNullOrWhiteSpace(externalRequestId))
         {
             externalRequestId = "om_" + Guid.CreateVersion7(receivedAt).ToString("N");
             warnings.Add($"externalRequestId was missing; the server assigned '{externalRequestId}'. Send your own to make retries idempotent.");
@@ -33,7 +33,9 @@ internal static class PriceEvent
         var usage = new TokenUsage(input, output, request.CachedInputTokens ?? 0, request.CacheWriteInputTokens ?? 0, request.ReasoningTokens ?? 0);
         var price = catalog.Find(workspaceId, request.Provider!, request.Model!, occurredAt);
         var cost = price is null ? CostBreakdown.Zero : CostCalculator.Calculate(price, usage);
-        var costStatus = (price, request.CostUsd) switch
+        // Money has at most 10 decimals on the wire and in the database; round the client's figure once, here.
+        var clientCost = request.CostUsd is { } reported ? Round(reported) : (decimal?)null;
+        var costStatus = (price, clientCost) switch
         {
             (not null, _) => CostStatuses.Priced,
             (null, not null) => CostStatuses.ClientReported,
@@ -69,8 +71,8 @@ internal static class PriceEvent
             Environment = request.Environment?.ToLowerInvariant() ?? "prod",
             OccurredAt = occurredAt,
             ReceivedAt = receivedAt,
-            ClientCostUsd = request.CostUsd,
-            CostUsd = costStatus == CostStatuses.ClientReported ? request.CostUsd!.Value : cost.Total,
+            ClientCostUsd = clientCost,
+            CostUsd = costStatus == CostStatuses.ClientReported ? clientCost!.Value : cost.Total,
             CostStatus = costStatus,
             PriceId = price?.Id,
             InputCostUsd = Round(cost.Input),

@@ -18,19 +18,20 @@ internal sealed class PriceCatalog
     public ModelPrice? FindById(Guid id) => snapshot.ById.GetValueOrDefault(id);
 
     /// <summary>
-    /// The price in force at <paramref name="at"/> for <paramref name="model"/>: the workspace's own
-    /// override first, then the global catalog; for each, the provider itself first, then its fallbacks.
+    /// The price in force at <paramref name="at"/> for <paramref name="model"/>: the provider itself before
+    /// its fallbacks, the most specific spelling of the name before shorter ones, and for each spelling
+    /// the workspace's own override before the global catalog.
     /// </summary>
     public ModelPrice? Find(Guid workspaceId, string provider, string model, DateTimeOffset at)
     {
         var current = snapshot;
         var canonicalProvider = Providers.Normalize(provider);
-        string[] providers = [canonicalProvider, .. Providers.Fallbacks(canonicalProvider, model)];
-        foreach (var owner in current.HasOverrides ? [workspaceId, Guid.Empty] : new[] { Guid.Empty })
+        Guid[] owners = current.HasOverrides ? [workspaceId, Guid.Empty] : [Guid.Empty];
+        foreach (var candidateProvider in Providers.Fallbacks(canonicalProvider, model).Prepend(canonicalProvider))
         {
-            foreach (var candidateProvider in providers)
+            foreach (var key in ModelNames.Candidates(model))
             {
-                foreach (var key in ModelNames.Candidates(model))
+                foreach (var owner in owners)
                 {
                     if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions) &&
                         InForce(versions, at) is { } price)
