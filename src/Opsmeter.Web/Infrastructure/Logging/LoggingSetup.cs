@@ -12,7 +12,10 @@ internal static class LoggingSetup
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
-            .WriteTo.Console(formatProvider: System.Globalization.CultureInfo.InvariantCulture));
+            // WorkspaceId and ExternalRequestId render only on the events that carry them (request logs of ingest).
+            .WriteTo.Console(
+                outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {WorkspaceId} {ExternalRequestId}{NewLine}{Exception}",
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture));
         return builder;
     }
 
