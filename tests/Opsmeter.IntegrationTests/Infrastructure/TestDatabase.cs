@@ -27,7 +27,8 @@ internal static class TestDatabase
         return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
-    private static async Task<string> ServerAsync()
+    /// <summary>The shared server's connection string, for code that makes its own databases (the durability check).</summary>
+    public static async Task<string> ServerAsync()
     {
         await Gate.WaitAsync();
         try

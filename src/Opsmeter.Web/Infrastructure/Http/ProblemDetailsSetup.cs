@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Opsmeter.Web.Features.Ingest;
 
 namespace Opsmeter.Web.Infrastructure.Http;
@@ -52,6 +53,11 @@ internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, 
                 Title = "Ingest is temporarily unavailable; nothing was acknowledged. Retry with the same externalRequestId.",
                 Detail = unavailable.Message,
             },
+            _ when IsDatabaseUnavailable(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "The database cannot be reached right now; nothing was changed. Retry shortly.",
+            },
             _ => null,
         };
         if (problem is null)
@@ -66,5 +72,19 @@ internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, 
 
         http.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    /// <summary>A failure to reach PostgreSQL (refused, reset, timed out, shutting down), possibly wrapped by EF Core; not a refusal of the data itself.</summary>
+    private static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException npgsql && (npgsql is not PostgresException || npgsql.IsTransient))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.LoadTest;
 
 namespace Opsmeter.IntegrationTests.Features.Workspaces;
 
@@ -10,7 +11,7 @@ public sealed class ApiKeyCommandTests(OpsmeterApp app)
     [Fact]
     public async Task Apikey_create_prints_a_working_key_once_and_stores_only_its_hash()
     {
-        var (exitCode, stdout, stderr) = await AppProcess.RunAsync(
+        var (exitCode, stdout, stderr) = await OpsmeterProcess.RunAsync(
             new Dictionary<string, string?> { ["ConnectionStrings__Opsmeter"] = app.ConnectionString },
             "apikey", "create", "--workspace", "default", "--scopes", "ingest,read");
 
@@ -35,7 +36,7 @@ public sealed class ApiKeyCommandTests(OpsmeterApp app)
     [Fact]
     public async Task Apikey_create_refuses_unknown_scopes()
     {
-        var (exitCode, stdout, _) = await AppProcess.RunAsync(
+        var (exitCode, stdout, _) = await OpsmeterProcess.RunAsync(
             new Dictionary<string, string?> { ["ConnectionStrings__Opsmeter"] = app.ConnectionString },
             "apikey", "create", "--workspace", "default", "--scopes", "ingest,root");
 

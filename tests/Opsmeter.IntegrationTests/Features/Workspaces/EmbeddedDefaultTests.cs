@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.LoadTest;
 
 namespace Opsmeter.IntegrationTests.Features.Workspaces;
 
@@ -21,7 +22,7 @@ public sealed class EmbeddedDefaultTests : IDisposable
         };
         const string Event = """{"externalRequestId":"embedded-1","provider":"openai","model":"gpt-4o","inputTokens":10,"outputTokens":2,"status":"success"}""";
 
-        var (first, firstAddress) = await AppProcess.StartAsync(environment);
+        var (first, firstAddress) = await OpsmeterProcess.StartAsync(environment);
         await using (first)
         {
             using var client = Client(firstAddress);
@@ -35,7 +36,7 @@ public sealed class EmbeddedDefaultTests : IDisposable
         // A clean stop of PostgreSQL removes its pid file.
         Assert.False(File.Exists(Path.Combine(pgData, "postmaster.pid")), "the embedded PostgreSQL is still running");
 
-        var (second, secondAddress) = await AppProcess.StartAsync(environment);
+        var (second, secondAddress) = await OpsmeterProcess.StartAsync(environment);
         await using (second)
         {
             using var client = Client(secondAddress);
@@ -47,7 +48,7 @@ public sealed class EmbeddedDefaultTests : IDisposable
     [Fact]
     public async Task An_unreachable_server_is_explained_in_one_line()
     {
-        var (exitCode, _, stderr) = await AppProcess.RunAsync(new Dictionary<string, string?>
+        var (exitCode, _, stderr) = await OpsmeterProcess.RunAsync(new Dictionary<string, string?>
         {
             ["ConnectionStrings__Opsmeter"] = "Host=127.0.0.1;Port=1;Username=nobody;Timeout=3",
         }, "--urls", "http://127.0.0.1:0");

@@ -2,17 +2,20 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Opsmeter.IntegrationTests.Infrastructure;
+namespace Opsmeter.LoadTest;
 
-/// <summary>Opsmeter.Web run as its own process, the way the README runs it, for what only a real process shows.</summary>
-internal sealed partial class AppProcess : IAsyncDisposable
+/// <summary>
+/// Opsmeter.Web (or this program's bare server) run as its own process, the way the README runs it:
+/// for the benchmark, the durability check and the tests that only a real process can answer.
+/// </summary>
+internal sealed partial class OpsmeterProcess : IAsyncDisposable
 {
     private static readonly string Dll = Path.Combine(AppContext.BaseDirectory, "Opsmeter.Web.dll");
     private readonly Process process;
     private readonly StringBuilder output = new();
     private readonly TaskCompletionSource<Uri> listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private AppProcess(Process process) => this.process = process;
+    private OpsmeterProcess(Process process) => this.process = process;
 
     public string Output
     {
@@ -26,9 +29,13 @@ internal sealed partial class AppProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the server and waits until it logs the address it listens on.</summary>
-    public static async Task<(AppProcess App, Uri Address)> StartAsync(IDictionary<string, string?> environment)
+    public static Task<(OpsmeterProcess App, Uri Address)> StartAsync(IDictionary<string, string?> environment) =>
+        StartAsync(Dll, ["--urls", "http://127.0.0.1:0"], environment);
+
+    /// <summary>Starts another .NET program of this folder (e.g. the bare server) and waits for its address.</summary>
+    public static async Task<(OpsmeterProcess App, Uri Address)> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string?> environment)
     {
-        var app = new AppProcess(Process.Start(Info(["--urls", "http://127.0.0.1:0"], environment))!);
+        var app = new OpsmeterProcess(Process.Start(Info(dll, args, environment))!);
         app.Capture();
         var address = await app.listening.Task.WaitAsync(TimeSpan.FromSeconds(90));
         return (app, address);
@@ -37,7 +44,7 @@ internal sealed partial class AppProcess : IAsyncDisposable
     /// <summary>Runs a command (e.g. <c>apikey create …</c>) to its end and returns its exit code, stdout and stderr.</summary>
     public static async Task<(int ExitCode, string StdOut, string StdErr)> RunAsync(IDictionary<string, string?> environment, params string[] args)
     {
-        using var process = Process.Start(Info(args, environment))!;
+        using var process = Process.Start(Info(Dll, args, environment))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90));
@@ -57,6 +64,23 @@ internal sealed partial class AppProcess : IAsyncDisposable
 
     public int ExitCode => process.ExitCode;
 
+    /// <summary>The server's resident memory (its working set) now.</summary>
+    public long WorkingSetBytes
+    {
+        get
+        {
+            process.Refresh();
+            return process.HasExited ? 0 : process.WorkingSet64;
+        }
+    }
+
+    /// <summary>Ends the process at once, as a crash or <c>kill -9</c> would: nothing is flushed, nothing is stopped cleanly.</summary>
+    public async Task KillAsync()
+    {
+        process.Kill();
+        await process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!process.HasExited)
@@ -67,7 +91,7 @@ internal sealed partial class AppProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    private static ProcessStartInfo Info(IEnumerable<string> args, IDictionary<string, string?> environment)
+    private static ProcessStartInfo Info(string dll, IEnumerable<string> args, IDictionary<string, string?> environment)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -76,7 +100,7 @@ internal sealed partial class AppProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        info.ArgumentList.Add(Dll);
+        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -1,0 +1,60 @@
+using System.Net;
+using Npgsql;
+using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.LoadTest;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.IntegrationTests.Features.Ingest;
+
+/// <summary>An acknowledged event survives anything short of losing the disk; an unacknowledged one can always be retried.</summary>
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task Kill_9_under_load_loses_no_acknowledged_event_and_retries_complete_the_set()
+    {
+        var server = await TestDatabase.ServerAsync();
+
+        var result = await DurabilityCheck.RunAsync(Options.Parse(["--seconds", "4", "--connection", server]));
+
+        Assert.True(result.Acknowledged > 100, $"too little load to prove anything: {result}");
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public async Task When_PostgreSQL_stops_ingest_answers_503_and_recovers_by_itself()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"opsmeter-outage-{Guid.NewGuid():N}");
+        using var cluster = LocalPostgres.Start(folder, throwAway: true);
+        try
+        {
+            cluster.EnsureDatabase("opsmeter");
+            const string Key = "om_outage_0123456789abcdefghijklmnopq";
+            var (app, address) = await OpsmeterProcess.StartAsync(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings__Opsmeter"] = cluster.ConnectionString("opsmeter") + ";Timeout=2",
+                ["Opsmeter__Bootstrap__ApiKey"] = Key,
+            });
+            await using var _ = app;
+            using var client = new HttpClient { BaseAddress = address };
+            client.DefaultRequestHeaders.Add("X-API-Key", Key);
+            Task<HttpResponseMessage> Ingest(string id) => client.PostAsync("/v1/ingest", HttpExtensions.Json(
+                $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+            Assert.Equal(HttpStatusCode.OK, (await Ingest("before")).StatusCode);
+
+            cluster.Stop();
+            var during = await Ingest("during");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, during.StatusCode);
+            Assert.True(during.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 without Retry-After");
+
+            using var restarted = LocalPostgres.Start(folder, cluster.Port, throwAway: true);
+            var recovered = await Ingest("during");
+            Assert.Equal(HttpStatusCode.OK, recovered.StatusCode);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            cluster.Stop();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Opsmeter.Web.Features.Ingest;
+
+namespace Opsmeter.LoadTest;
+
+/// <summary>
+/// The ceiling for single-event ingest: a bare Kestrel endpoint that reads the same JSON with the same
+/// source-generated serializer and answers, with no validation, pricing or database. Runs as its own
+/// process (<c>bare-server</c>) so it competes for the CPU exactly as Opsmeter does.
+/// </summary>
+internal static class BareKestrel
+{
+    public static async Task RunAsync(string url)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls(url);
+        var app = builder.Build();
+        app.MapPost("/ingest", async (HttpRequest request) =>
+        {
+            var body = await JsonSerializer.DeserializeAsync(request.Body, IngestJsonContext.Default.IngestEventRequest);
+            return body?.Provider is null ? Results.BadRequest() : Results.Ok();
+        });
+        await app.StartAsync();
+        // The same line Kestrel logs, so the benchmark finds the port the same way for both servers.
+        Console.WriteLine($"Now listening on: {app.Urls.First()}");
+        await app.WaitForShutdownAsync();
+    }
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text;
+
+namespace Opsmeter.LoadTest;
+
+/// <summary>
+/// One run, four phases, each against the same machine at the same moment: the bare Kestrel ceiling and
+/// Opsmeter's single-event ingest at the same concurrency, then the bare COPY ceiling and Opsmeter's
+/// batch ingest. Every Opsmeter figure is reported as a ratio to its ceiling.
+/// </summary>
+internal static class Benchmark
+{
+    private const string ApiKey = "om_benchmark_0123456789abcdefghijklmnop";
+
+    public static async Task<int> RunAsync(Options options)
+    {
+        await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
+        var environment = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Opsmeter"] = database.ConnectionString,
+            ["Opsmeter__Bootstrap__ApiKey"] = ApiKey,
+            ["Serilog__MinimumLevel__Default"] = "Warning",
+        };
+        var (opsmeter, opsmeterUrl) = await OpsmeterProcess.StartAsync(environment);
+        await using var _ = opsmeter;
+        var (bare, bareUrl) = await OpsmeterProcess.StartAsync(
+            Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), ["bare-server", "http://127.0.0.1:0"], new Dictionary<string, string?>());
+        await using var __ = bare;
+
+        Console.Error.WriteLine($"Opsmeter at {opsmeterUrl}, bare Kestrel at {bareUrl}, PostgreSQL: {database.Description}");
+        var single = new LoadDriver(opsmeterUrl, ApiKey, options.Concurrency);
+        var bareDriver = new LoadDriver(bareUrl, null, options.Concurrency);
+        var batch = new LoadDriver(opsmeterUrl, ApiKey, options.BatchConcurrency);
+
+        Console.Error.WriteLine("Warming up…");
+        await bareDriver.RunAsync("warm-up bare", "/ingest", 1, options.Warmup, () => bare.WorkingSetBytes);
+        await single.RunAsync("warm-up single", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
+        await batch.RunAsync("warm-up batch", "/v1/ingest/batch", options.BatchSize, options.Warmup, () => opsmeter.WorkingSetBytes);
+
+        var kestrel = await bareDriver.RunAsync("bare Kestrel", "/ingest", 1, options.Duration, () => bare.WorkingSetBytes);
+        var singleResult = await single.RunAsync("Opsmeter single", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+        Console.Error.WriteLine("  bare COPY        running…");
+        var copy = await CopyCeiling.RunAsync(database.ConnectionString, options.Duration);
+        var batchResult = await batch.RunAsync("Opsmeter batch", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
+
+        var report = Report(options, database.Description, kestrel, singleResult, copy, batchResult);
+        Console.WriteLine(report);
+        if (options.Markdown is not null)
+        {
+            await File.WriteAllTextAsync(options.Markdown, report);
+        }
+
+        return singleResult.Failures + batchResult.Failures == 0 ? 0 : 1;
+    }
+
+    private static string Report(Options options, string database, PhaseResult kestrel, PhaseResult single, PhaseResult copy, PhaseResult batch)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
+        text.AppendLine(c, $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; single at {options.Concurrency} connections, batch ({options.BatchSize} events a request) at {options.BatchConcurrency}.");
+        text.AppendLine();
+        text.AppendLine("| phase | events/s | p50 ms | p95 ms | p99 ms | failed requests | server peak MB | ratio to ceiling |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        void Row(PhaseResult r, PhaseResult? ceiling) => text.AppendLine(c,
+            $"| {r.Name} | {r.EventsPerSecond:N0} | {r.P50Ms:0.0} | {r.P95Ms:0.0} | {r.P99Ms:0.0} | {r.Failures} | " +
+            $"{(r.PeakServerBytes is { } b ? (b / 1048576.0).ToString("0", c) : "–")} | {(ceiling is null ? "ceiling" : (r.EventsPerSecond / ceiling.EventsPerSecond).ToString("0.00", c))} |");
+        Row(kestrel, null);
+        Row(single, kestrel);
+        Row(copy, null);
+        Row(batch, copy);
+        return text.ToString();
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+
+namespace Opsmeter.LoadTest;
+
+/// <summary>Result of one load phase. Latencies are per HTTP request.</summary>
+internal sealed record PhaseResult(string Name, long Requests, long Events, long Failures, TimeSpan Elapsed,
+    double P50Ms, double P95Ms, double P99Ms, long? PeakServerBytes)
+{
+    public double EventsPerSecond => Events / Elapsed.TotalSeconds;
+}
+
+/// <summary>
+/// Closed-loop HTTP load: <c>concurrency</c> workers each send a request, wait for its answer and send the
+/// next, for a fixed time. Every request carries new externalRequestIds, so the server does real inserts.
+/// </summary>
+internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrency)
+{
+    public async Task<PhaseResult> RunAsync(string name, string path, int eventsPerRequest, TimeSpan duration,
+        Func<long> serverBytes)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-API-Key", apiKey);
+        }
+
+        var runId = $"{name}-{Guid.NewGuid():N}"[..24];
+        long sequence = 0, requests = 0, failures = 0, peak = 0;
+        var latencies = new List<double>[concurrency];
+        var stopwatch = Stopwatch.StartNew();
+        using var stop = new CancellationTokenSource(duration);
+
+        async Task Worker(int w)
+        {
+            var mine = latencies[w] = new List<double>(1 << 16);
+            while (!stop.IsCancellationRequested)
+            {
+                var first = Interlocked.Add(ref sequence, eventsPerRequest) - eventsPerRequest;
+                var body = eventsPerRequest == 1 ? Payloads.Event(runId, first) : Payloads.Batch(runId, first, eventsPerRequest);
+                using var content = new StringContent(body, Encoding.UTF8);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    using var response = await client.PostAsync(path, content, CancellationToken.None);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+
+                mine.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Interlocked.Increment(ref requests);
+            }
+        }
+
+        var workers = Enumerable.Range(0, concurrency).Select(w => Task.Run(() => Worker(w))).ToArray();
+        var progress = Task.Run(async () =>
+        {
+            long last = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await Task.Delay(1000, CancellationToken.None);
+                peak = Math.Max(peak, serverBytes());
+                var now = Interlocked.Read(ref requests);
+                Console.Error.WriteLine($"  {name,-16} {stopwatch.Elapsed.TotalSeconds,5:0}s  {(now - last) * eventsPerRequest,9:N0} events/s  " +
+                                        $"failures {Interlocked.Read(ref failures)}  server {peak / 1048576.0,6:0} MB");
+                last = now;
+            }
+        });
+        await Task.WhenAll(workers);
+        var elapsed = stopwatch.Elapsed;
+        await progress;
+
+        var all = latencies.SelectMany(l => l).Order().ToArray();
+        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
+        return new PhaseResult(name, requests, (requests - failures) * eventsPerRequest, failures, elapsed,
+            Percentile(0.50), Percentile(0.95), Percentile(0.99), peak == 0 ? null : peak);
+    }
+}

@@ -1,0 +1,24 @@
+namespace Opsmeter.LoadTest;
+
+internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConcurrency, int BatchSize,
+    string? Connection, string? Markdown, TimeSpan Warmup)
+{
+    public static Options Parse(IReadOnlyList<string> args)
+    {
+        string? Value(string name)
+        {
+            var i = args.ToList().IndexOf(name);
+            return i >= 0 && i + 1 < args.Count ? args[i + 1] : null;
+        }
+
+        int Int(string name, int fallback) => Value(name) is { } v ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+        return new Options(
+            Duration: TimeSpan.FromSeconds(Int("--duration", Int("--seconds", 20))),
+            Concurrency: Int("--concurrency", 64),
+            BatchConcurrency: Int("--batch-concurrency", 4),
+            BatchSize: Int("--batch-size", 1000),
+            Connection: Value("--connection") ?? Environment.GetEnvironmentVariable("OPSMETER_BENCH_DB"),
+            Markdown: Value("--markdown"),
+            Warmup: TimeSpan.FromSeconds(Int("--warmup", 3)));
+    }
+}

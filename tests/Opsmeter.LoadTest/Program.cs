@@ -1,0 +1,27 @@
+namespace Opsmeter.LoadTest;
+
+/// <summary>
+/// <code>
+/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- [benchmark] [--duration 20] [--concurrency 64]
+///     [--batch-concurrency 4] [--batch-size 1000] [--warmup 3] [--connection CS] [--markdown FILE]
+/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- durability [--seconds 4] [--connection CS]
+/// </code>
+/// (<c>bare-server URL</c> is how the benchmark starts its ceiling server.) A named class rather than
+/// top-level statements, so that test projects can reference both this program and Opsmeter.Web.
+/// </summary>
+internal static class LoadTestProgram
+{
+    public static async Task<int> Main(string[] args) => args switch
+    {
+        ["bare-server", var url, ..] => await RunBareServer(url),
+        ["durability", .. var rest] => (await DurabilityCheck.RunAsync(Options.Parse(rest))).Passed ? 0 : 1,
+        ["benchmark", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
+        _ => await Benchmark.RunAsync(Options.Parse(args)),
+    };
+
+    private static async Task<int> RunBareServer(string url)
+    {
+        await BareKestrel.RunAsync(url);
+        return 0;
+    }
+}
