@@ -20,7 +20,8 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
     builder.Services.AddOpsmeterProblemDetails();
-    builder.Services.AddValidatorsFromAssemblyContaining<Program>(includeInternalTypes: true);
+    // Singletons: a FluentValidation validator compiles its rules when built, which is too slow to do per request.
+    builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: true);
     builder.Services.AddApiKeyAuth();
     builder.Services.AddOpsmeterSwagger();
     builder.Services.AddOptionsWithValidateOnStart<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations();
@@ -28,7 +29,6 @@ try
     builder.Services.AddSingleton<PriceCatalog>();
     builder.Services.AddScoped<WorkspaceBootstrap>();
     builder.Services.AddHostedService<DatabaseInitializer>();
-    builder.Services.AddSingleton<IngestStore>();
     builder.Services.AddSingleton<IngestWriter>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
 

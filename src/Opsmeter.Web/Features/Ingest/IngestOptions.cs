@@ -9,6 +9,10 @@ internal sealed class IngestOptions
     public const int MaxBatchBodyBytes = 5 * 1024 * 1024;
     public const int MaxBatchEvents = 1000;
 
+    /// <summary>Commit loops, each with its own connection; two let PostgreSQL commit one batch while the next is gathered.</summary>
+    [Range(1, 16)]
+    public int Writers { get; set; } = 2;
+
     /// <summary>Most events one commit carries. Larger commits amortise the flush; smaller ones answer sooner.</summary>
     [Range(1, 100_000)]
     public int MaxEventsPerCommit { get; set; } = 5_000;

@@ -4,43 +4,37 @@ using NpgsqlTypes;
 namespace Opsmeter.Web.Features.Ingest;
 
 /// <summary>
-/// Writes a batch of events set-based, in one transaction: binary COPY into a session-local staging
-/// table, then one <c>INSERT … ON CONFLICT DO NOTHING</c> into llm_requests. A direct COPY into
-/// llm_requests would fail the whole batch on a single duplicate; staging keeps one duplicate from
-/// failing its neighbours and tells which rows were new. Used only by <see cref="IngestWriter"/>'s loop,
-/// so it keeps one connection open and is not thread-safe.
+/// Writes a batch of events set-based, in one transaction and one statement: the batch travels as one
+/// binary array per column, and <c>INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING</c>
+/// stores the new rows and names them. A plain COPY into llm_requests would fail the whole batch on a
+/// single duplicate; this keeps one duplicate from failing its neighbours, needs no staging table, and
+/// costs one round trip. Only when some rows were not inserted does a second query read the stored
+/// duplicates' costs.
+/// Used only by one <see cref="IngestWriter"/> loop, so it keeps one connection open and is not
+/// thread-safe. Its calls are synchronous on purpose: the loop has a thread of its own, and an await
+/// there would queue each database round trip behind every request waiting in the thread pool.
 /// </summary>
-internal sealed class IngestStore(NpgsqlDataSource dataSource) : IAsyncDisposable
+internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
 {
-    // Column order of the COPY; WriteRowAsync writes the fields in exactly this order.
-    private const string Columns =
-        "workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version, user_id, tenant_id, " +
-        "feature_tag, input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_input_tokens, " +
-        "reasoning_tokens, latency_ms, status, error_code, data_mode, environment, occurred_at, received_at, " +
-        "client_cost_usd, cost_usd, cost_status, price_id, input_cost_usd, cached_input_cost_usd, cache_write_cost_usd, " +
-        "output_cost_usd, reasoning_cost_usd, metadata";
-
-    private const string CreateStaging =
-        "CREATE TEMP TABLE IF NOT EXISTS ingest_staging (LIKE llm_requests INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
-
-    // The second SELECT reads the snapshot from before the INSERT, so it sees exactly the rows that
-    // were stored already: the duplicates, with the cost they were stored with.
-    private const string Merge = $"""
-        WITH inserted AS (
-            INSERT INTO llm_requests ({Columns})
-            SELECT {Columns} FROM ingest_staging
-            ON CONFLICT (workspace_id, external_request_id) DO NOTHING
-            RETURNING workspace_id, external_request_id)
-        SELECT workspace_id, external_request_id, false, NULL::numeric, NULL::text, NULL::uuid FROM inserted
-        UNION ALL
-        SELECT e.workspace_id, e.external_request_id, true, e.cost_usd, e.cost_status, e.price_id
-        FROM ingest_staging s JOIN llm_requests e USING (workspace_id, external_request_id)
+    private const string Insert = """
+        INSERT INTO llm_requests (workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version,
+            user_id, tenant_id, feature_tag, input_tokens, output_tokens, total_tokens, cached_input_tokens,
+            cache_write_input_tokens, reasoning_tokens, latency_ms, status, error_code, data_mode, environment,
+            occurred_at, received_at, client_cost_usd, cost_usd, cost_status, price_id, input_cost_usd,
+            cached_input_cost_usd, cache_write_cost_usd, output_cost_usd, reasoning_cost_usd, metadata)
+        SELECT * FROM unnest(@workspace_id, @id, @external_request_id, @provider, @model, @endpoint_tag, @prompt_version,
+            @user_id, @tenant_id, @feature_tag, @input_tokens, @output_tokens, @total_tokens, @cached_input_tokens,
+            @cache_write_input_tokens, @reasoning_tokens, @latency_ms, @status, @error_code, @data_mode, @environment,
+            @occurred_at, @received_at, @client_cost_usd, @cost_usd, @cost_status, @price_id, @input_cost_usd,
+            @cached_input_cost_usd, @cache_write_cost_usd, @output_cost_usd, @reasoning_cost_usd, @metadata)
+        ON CONFLICT (workspace_id, external_request_id) DO NOTHING
+        RETURNING workspace_id, external_request_id
         """;
 
-    // A row committed by another node after this statement's snapshot but before its INSERT is neither
-    // inserted nor seen above; a fresh statement sees it.
+    // A fresh statement in the same transaction sees every row that blocked an insert: stored before,
+    // or committed meanwhile by another writer or node.
     private const string Stored = """
-        SELECT workspace_id, external_request_id, true, cost_usd, cost_status, price_id
+        SELECT workspace_id, external_request_id, cost_usd, cost_status, price_id
         FROM llm_requests
         WHERE (workspace_id, external_request_id) IN (SELECT * FROM unnest(@workspaces, @ids))
         """;
@@ -48,30 +42,23 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IAsyncDisposabl
     private NpgsqlConnection? connection;
 
     /// <summary>Stores <paramref name="rows"/> and returns one outcome per row, in order, after the commit.</summary>
-    public async Task<IngestOutcome[]> WriteAsync(IReadOnlyList<LlmRequest> rows)
+    public IngestOutcome[] Write(IReadOnlyList<LlmRequest> rows)
     {
-        // The same externalRequestId twice in one batch (a client retrying quickly) is stored once;
-        // the later copies answer as duplicates of the first.
-        var firstIndex = new Dictionary<(Guid, string), int>(rows.Count);
-        var unique = new List<LlmRequest>(rows.Count);
-        foreach (var row in rows)
-        {
-            if (firstIndex.TryAdd((row.WorkspaceId, row.ExternalRequestId), unique.Count))
-            {
-                unique.Add(row);
-            }
-        }
-
+        // The same externalRequestId twice in one batch (a client retrying quickly) is stored once; the
+        // later copies answer as duplicates of the first. Rows go in key order, so that two writers
+        // inserting overlapping keys wait for each other instead of deadlocking.
+        var unique = rows.DistinctBy(r => (r.WorkspaceId, r.ExternalRequestId))
+            .OrderBy(r => r.WorkspaceId).ThenBy(r => r.ExternalRequestId, StringComparer.Ordinal)
+            .ToList();
         try
         {
-            var stored = await WriteUniqueAsync(unique);
+            var stored = WriteUnique(unique);
             var outcomes = new IngestOutcome[rows.Count];
-            var answered = new HashSet<int>();
+            var answered = new HashSet<(Guid, string)>();
             for (var i = 0; i < rows.Count; i++)
             {
-                var index = firstIndex[(rows[i].WorkspaceId, rows[i].ExternalRequestId)];
-                var outcome = stored[index];
-                outcomes[i] = answered.Add(index) ? outcome : outcome with { Duplicate = true };
+                var key = (rows[i].WorkspaceId, rows[i].ExternalRequestId);
+                outcomes[i] = answered.Add(key) ? stored[key] : stored[key] with { Duplicate = true };
             }
 
             return outcomes;
@@ -79,126 +66,93 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IAsyncDisposabl
         catch
         {
             // The connection's state is unknown after a failure; the next batch opens a fresh one.
-            await DisposeAsync();
+            Dispose();
             throw;
         }
     }
 
-    private async Task<IngestOutcome[]> WriteUniqueAsync(List<LlmRequest> rows)
+    private Dictionary<(Guid, string), IngestOutcome> WriteUnique(List<LlmRequest> rows)
     {
-        var conn = await OpenAsync();
-        await using var transaction = await conn.BeginTransactionAsync();
-        await using (var importer = await conn.BeginBinaryImportAsync($"COPY ingest_staging ({Columns}) FROM STDIN (FORMAT BINARY)"))
+        connection ??= dataSource.OpenConnection();
+        using var transaction = connection.BeginTransaction();
+        var outcomes = new Dictionary<(Guid, string), IngestOutcome>(rows.Count);
+        using (var insert = new NpgsqlCommand(Insert, connection, transaction))
         {
-            foreach (var row in rows)
+            AddColumns(insert.Parameters, rows);
+            using var reader = insert.ExecuteReader();
+            while (reader.Read())
             {
-                await WriteRowAsync(importer, row);
+                outcomes[(reader.GetGuid(0), reader.GetString(1))] = default;
             }
-
-            await importer.CompleteAsync();
         }
 
-        var outcomes = new IngestOutcome?[rows.Count];
-        var index = new Dictionary<(Guid, string), int>(rows.Count);
-        for (var i = 0; i < rows.Count; i++)
+        foreach (var row in rows)
         {
-            index[(rows[i].WorkspaceId, rows[i].ExternalRequestId)] = i;
+            if (outcomes.ContainsKey((row.WorkspaceId, row.ExternalRequestId)))
+            {
+                outcomes[(row.WorkspaceId, row.ExternalRequestId)] = new IngestOutcome(false, row.CostUsd, row.CostStatus, row.PriceId);
+            }
         }
 
-        await using (var merge = new NpgsqlCommand(Merge, conn, transaction))
+        if (outcomes.Count < rows.Count)
         {
-            await ReadOutcomesAsync(merge, rows, index, outcomes);
+            var blocked = rows.Where(r => !outcomes.ContainsKey((r.WorkspaceId, r.ExternalRequestId))).ToList();
+            using var stored = new NpgsqlCommand(Stored, connection, transaction);
+            stored.Parameters.Add(new NpgsqlParameter<Guid[]>("workspaces", [.. blocked.Select(r => r.WorkspaceId)]));
+            stored.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. blocked.Select(r => r.ExternalRequestId)]));
+            using var reader = stored.ExecuteReader();
+            while (reader.Read())
+            {
+                outcomes[(reader.GetGuid(0), reader.GetString(1))] = new IngestOutcome(true, reader.GetDecimal(2),
+                    reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetGuid(4));
+            }
         }
 
-        var unseen = Enumerable.Range(0, rows.Count).Where(i => outcomes[i] is null).ToList();
-        if (unseen.Count > 0)
-        {
-            await using var stored = new NpgsqlCommand(Stored, conn, transaction);
-            stored.Parameters.AddWithValue("workspaces", unseen.Select(i => rows[i].WorkspaceId).ToArray());
-            stored.Parameters.AddWithValue("ids", unseen.Select(i => rows[i].ExternalRequestId).ToArray());
-            await ReadOutcomesAsync(stored, rows, index, outcomes);
-        }
-
-        await transaction.CommitAsync();
-        return [.. outcomes.Select(o => o ?? throw new InvalidOperationException("An event was neither stored nor found."))];
+        transaction.Commit();
+        return outcomes.Count == rows.Count ? outcomes : throw new InvalidOperationException("An event was neither stored nor found.");
     }
 
-    private static async Task ReadOutcomesAsync(NpgsqlCommand command, List<LlmRequest> rows,
-        Dictionary<(Guid, string), int> index, IngestOutcome?[] outcomes)
+    private static void AddColumns(NpgsqlParameterCollection p, List<LlmRequest> rows)
     {
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            var i = index[(reader.GetGuid(0), reader.GetString(1))];
-            var row = rows[i];
-            outcomes[i] = reader.GetBoolean(2)
-                ? new IngestOutcome(true, reader.GetDecimal(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetGuid(5))
-                : new IngestOutcome(false, row.CostUsd, row.CostStatus, row.PriceId);
-        }
+        T[] Column<T>(Func<LlmRequest, T> value) => [.. rows.Select(value)];
+        p.Add(new NpgsqlParameter<Guid[]>("workspace_id", Column(r => r.WorkspaceId)));
+        p.Add(new NpgsqlParameter<Guid[]>("id", Column(r => r.Id)));
+        p.Add(new NpgsqlParameter<string[]>("external_request_id", Column(r => r.ExternalRequestId)));
+        p.Add(new NpgsqlParameter<string[]>("provider", Column(r => r.Provider)));
+        p.Add(new NpgsqlParameter<string[]>("model", Column(r => r.Model)));
+        p.Add(new NpgsqlParameter<string[]>("endpoint_tag", Column(r => r.EndpointTag)));
+        p.Add(new NpgsqlParameter<string[]>("prompt_version", Column(r => r.PromptVersion)));
+        p.Add(new NpgsqlParameter<string?[]>("user_id", Column(r => r.UserId)));
+        p.Add(new NpgsqlParameter<string?[]>("tenant_id", Column(r => r.TenantId)));
+        p.Add(new NpgsqlParameter<string?[]>("feature_tag", Column(r => r.FeatureTag)));
+        p.Add(new NpgsqlParameter<long[]>("input_tokens", Column(r => r.InputTokens)));
+        p.Add(new NpgsqlParameter<long[]>("output_tokens", Column(r => r.OutputTokens)));
+        p.Add(new NpgsqlParameter<long[]>("total_tokens", Column(r => r.TotalTokens)));
+        p.Add(new NpgsqlParameter<long[]>("cached_input_tokens", Column(r => r.CachedInputTokens)));
+        p.Add(new NpgsqlParameter<long[]>("cache_write_input_tokens", Column(r => r.CacheWriteInputTokens)));
+        p.Add(new NpgsqlParameter<long[]>("reasoning_tokens", Column(r => r.ReasoningTokens)));
+        p.Add(new NpgsqlParameter<int?[]>("latency_ms", Column(r => r.LatencyMs)));
+        p.Add(new NpgsqlParameter<string[]>("status", Column(r => r.Status)));
+        p.Add(new NpgsqlParameter<string?[]>("error_code", Column(r => r.ErrorCode)));
+        p.Add(new NpgsqlParameter<string[]>("data_mode", Column(r => r.DataMode)));
+        p.Add(new NpgsqlParameter<string[]>("environment", Column(r => r.Environment)));
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("occurred_at", Column(r => r.OccurredAt)));
+        p.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", Column(r => r.ReceivedAt)));
+        p.Add(new NpgsqlParameter<decimal?[]>("client_cost_usd", Column(r => r.ClientCostUsd)));
+        p.Add(new NpgsqlParameter<decimal[]>("cost_usd", Column(r => r.CostUsd)));
+        p.Add(new NpgsqlParameter<string[]>("cost_status", Column(r => r.CostStatus)));
+        p.Add(new NpgsqlParameter<Guid?[]>("price_id", Column(r => r.PriceId)));
+        p.Add(new NpgsqlParameter<decimal[]>("input_cost_usd", Column(r => r.InputCostUsd)));
+        p.Add(new NpgsqlParameter<decimal[]>("cached_input_cost_usd", Column(r => r.CachedInputCostUsd)));
+        p.Add(new NpgsqlParameter<decimal[]>("cache_write_cost_usd", Column(r => r.CacheWriteCostUsd)));
+        p.Add(new NpgsqlParameter<decimal[]>("output_cost_usd", Column(r => r.OutputCostUsd)));
+        p.Add(new NpgsqlParameter<decimal[]>("reasoning_cost_usd", Column(r => r.ReasoningCostUsd)));
+        p.Add(new NpgsqlParameter<string?[]>("metadata", Column(r => r.Metadata)) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
     }
 
-    private async Task<NpgsqlConnection> OpenAsync()
+    public void Dispose()
     {
-        if (connection is null)
-        {
-            connection = await dataSource.OpenConnectionAsync();
-            await using var create = new NpgsqlCommand(CreateStaging, connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return connection;
-    }
-
-    private static async Task WriteRowAsync(NpgsqlBinaryImporter importer, LlmRequest r)
-    {
-        await importer.StartRowAsync();
-        await importer.WriteAsync(r.WorkspaceId, NpgsqlDbType.Uuid);
-        await importer.WriteAsync(r.Id, NpgsqlDbType.Uuid);
-        await importer.WriteAsync(r.ExternalRequestId, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.Provider, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.Model, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.EndpointTag, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.PromptVersion, NpgsqlDbType.Varchar);
-        await WriteNullableAsync(importer, r.UserId, NpgsqlDbType.Varchar);
-        await WriteNullableAsync(importer, r.TenantId, NpgsqlDbType.Varchar);
-        await WriteNullableAsync(importer, r.FeatureTag, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.InputTokens, NpgsqlDbType.Bigint);
-        await importer.WriteAsync(r.OutputTokens, NpgsqlDbType.Bigint);
-        await importer.WriteAsync(r.TotalTokens, NpgsqlDbType.Bigint);
-        await importer.WriteAsync(r.CachedInputTokens, NpgsqlDbType.Bigint);
-        await importer.WriteAsync(r.CacheWriteInputTokens, NpgsqlDbType.Bigint);
-        await importer.WriteAsync(r.ReasoningTokens, NpgsqlDbType.Bigint);
-        await WriteNullableAsync(importer, r.LatencyMs, NpgsqlDbType.Integer);
-        await importer.WriteAsync(r.Status, NpgsqlDbType.Varchar);
-        await WriteNullableAsync(importer, r.ErrorCode, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.DataMode, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.Environment, NpgsqlDbType.Varchar);
-        await importer.WriteAsync(r.OccurredAt, NpgsqlDbType.TimestampTz);
-        await importer.WriteAsync(r.ReceivedAt, NpgsqlDbType.TimestampTz);
-        await WriteNullableAsync(importer, r.ClientCostUsd, NpgsqlDbType.Numeric);
-        await importer.WriteAsync(r.CostUsd, NpgsqlDbType.Numeric);
-        await importer.WriteAsync(r.CostStatus, NpgsqlDbType.Varchar);
-        await WriteNullableAsync(importer, r.PriceId, NpgsqlDbType.Uuid);
-        await importer.WriteAsync(r.InputCostUsd, NpgsqlDbType.Numeric);
-        await importer.WriteAsync(r.CachedInputCostUsd, NpgsqlDbType.Numeric);
-        await importer.WriteAsync(r.CacheWriteCostUsd, NpgsqlDbType.Numeric);
-        await importer.WriteAsync(r.OutputCostUsd, NpgsqlDbType.Numeric);
-        await importer.WriteAsync(r.ReasoningCostUsd, NpgsqlDbType.Numeric);
-        await WriteNullableAsync(importer, r.Metadata, NpgsqlDbType.Jsonb);
-    }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type) where T : class =>
-        value is null ? importer.WriteNullAsync() : importer.WriteAsync(value, type);
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type) where T : struct =>
-        value is { } v ? importer.WriteAsync(v, type) : importer.WriteNullAsync();
-
-    public async ValueTask DisposeAsync()
-    {
-        if (connection is not null)
-        {
-            await connection.DisposeAsync();
-            connection = null;
-        }
+        connection?.Dispose();
+        connection = null;
     }
 }

@@ -9,13 +9,16 @@ namespace Opsmeter.Web.Features.Ingest;
 /// of the transaction that carries them, so a 200 still means "committed"; requests that arrive while
 /// a commit is in flight share the next one. That is what lets durable ingest scale with concurrency:
 /// a commit costs about the same for one event as for thousands (docs/benchmarks.md).
+/// Several loops (<see cref="IngestOptions.Writers"/>), each with its own connection, take turns: while one
+/// waits for PostgreSQL to commit, the next gathers what arrived meanwhile, so the database and this
+/// process work at the same time instead of in turn.
 /// The queue is bounded by events: when full, <see cref="SubmitAsync"/> refuses at once (503) instead of
 /// growing. On shutdown new work is refused and everything already queued is committed first.
 /// </summary>
-internal sealed class IngestWriter(IngestStore store, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
+internal sealed class IngestWriter(NpgsqlDataSource dataSource, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
     : BackgroundService
 {
-    private readonly Channel<Submission> queue = Channel.CreateUnbounded<Submission>(new() { SingleReader = true });
+    private readonly Channel<Submission> queue = Channel.CreateUnbounded<Submission>();
     private readonly IngestOptions settings = options.Value;
     private long queuedEvents;
 
@@ -43,12 +46,17 @@ internal sealed class IngestWriter(IngestStore store, IOptions<IngestOptions> op
         return base.StopAsync(cancellationToken);
     }
 
-    // Runs until the queue is completed and drained; the stopping token is deliberately not observed,
-    // because what is queued has been promised a commit or a refusal, never silence.
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    // Each loop has a thread of its own and runs until the queue is completed and drained. The stopping
+    // token is deliberately not observed: what is queued has been promised a commit or a refusal, never silence.
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, settings.Writers).Select(_ =>
+            Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)));
+
+    private void Run()
     {
+        using var store = new IngestStore(dataSource);
         var batch = new List<Submission>();
-        while (await queue.Reader.WaitToReadAsync(CancellationToken.None))
+        while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             var events = 0;
             while (events < settings.MaxEventsPerCommit && queue.Reader.TryRead(out var submission))
@@ -58,18 +66,16 @@ internal sealed class IngestWriter(IngestStore store, IOptions<IngestOptions> op
             }
 
             Interlocked.Add(ref queuedEvents, -events);
-            await CommitAsync(batch);
+            Commit(store, batch);
             batch.Clear();
         }
-
-        await store.DisposeAsync();
     }
 
-    private async Task CommitAsync(List<Submission> batch)
+    private void Commit(IngestStore store, List<Submission> batch)
     {
         try
         {
-            var outcomes = await store.WriteAsync(batch.SelectMany(s => s.Rows).ToList());
+            var outcomes = store.Write(batch.SelectMany(s => s.Rows).ToList());
             var offset = 0;
             foreach (var submission in batch)
             {
@@ -84,7 +90,7 @@ internal sealed class IngestWriter(IngestStore store, IOptions<IngestOptions> op
             logger.LogWarning("A group commit of {Requests} requests was refused ({SqlState}); committing them one by one", batch.Count, e.SqlState);
             foreach (var submission in batch)
             {
-                await CommitAsync([submission]);
+                Commit(store, [submission]);
             }
         }
         catch (Exception e)
