@@ -21,6 +21,57 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task A_graceful_stop_under_load_commits_or_refuses_every_request_in_flight()
+    {
+        var database = await TestDatabase.CreateDatabaseAsync("graceful");
+        const string Key = "om_graceful_0123456789abcdefghijklmnop";
+        var (app, address) = await OpsmeterProcess.StartAsync(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Opsmeter"] = database,
+            ["Opsmeter__Bootstrap__ApiKey"] = Key,
+        });
+        await using var _ = app;
+        using var client = new HttpClient { BaseAddress = address };
+        client.DefaultRequestHeaders.Add("X-API-Key", Key);
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        long next = 0;
+        var load = Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var id = $"g-{Interlocked.Increment(ref next)}";
+                try
+                {
+                    var response = await client.PostAsync("/v1/ingest", HttpExtensions.Json(
+                        $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        acknowledged.Add(id);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // The server went away: this request was not acknowledged.
+                }
+            }
+        })).ToArray();
+        await Task.Delay(1500);
+
+        await app.StopAsync();
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        Assert.Equal(0, app.ExitCode);
+        Assert.True(acknowledged.Count > 100, $"only {acknowledged.Count} acknowledged");
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM llm_requests WHERE external_request_id = ANY(@ids)", connection);
+        count.Parameters.AddWithValue("ids", acknowledged.ToArray());
+        Assert.Equal(acknowledged.Count, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task When_PostgreSQL_stops_ingest_answers_503_and_recovers_by_itself()
     {
         var folder = Path.Combine(Path.GetTempPath(), $"opsmeter-outage-{Guid.NewGuid():N}");
