@@ -32,16 +32,23 @@ internal static class Benchmark
         var bareDriver = new LoadDriver(bareUrl, null, options.Concurrency);
         var batch = new LoadDriver(opsmeterUrl, ApiKey, options.BatchConcurrency);
 
-        Console.Error.WriteLine("Warming up…");
-        await bareDriver.RunAsync("warm-up bare", "/ingest", 1, options.Warmup, () => bare.WorkingSetBytes);
-        await single.RunAsync("warm-up single", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
-        await batch.RunAsync("warm-up batch", "/v1/ingest/batch", options.BatchSize, options.Warmup, () => opsmeter.WorkingSetBytes);
+        PhaseResult? kestrel = null, singleResult = null, copy = null, batchResult = null;
+        if (options.Phases is "all" or "single")
+        {
+            Console.Error.WriteLine("Warming up…");
+            await bareDriver.RunAsync("warm-up bare", "/ingest", 1, options.Warmup, () => bare.WorkingSetBytes);
+            await single.RunAsync("warm-up single", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
+            kestrel = await bareDriver.RunAsync("bare Kestrel", "/ingest", 1, options.Duration, () => bare.WorkingSetBytes);
+            singleResult = await single.RunAsync("Opsmeter single", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+        }
 
-        var kestrel = await bareDriver.RunAsync("bare Kestrel", "/ingest", 1, options.Duration, () => bare.WorkingSetBytes);
-        var singleResult = await single.RunAsync("Opsmeter single", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
-        Console.Error.WriteLine("  bare COPY        running…");
-        var copy = await CopyCeiling.RunAsync(database.ConnectionString, options.Duration);
-        var batchResult = await batch.RunAsync("Opsmeter batch", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
+        if (options.Phases is "all" or "batch")
+        {
+            await batch.RunAsync("warm-up batch", "/v1/ingest/batch", options.BatchSize, options.Warmup, () => opsmeter.WorkingSetBytes);
+            Console.Error.WriteLine("  bare COPY        running…");
+            copy = await CopyCeiling.RunAsync(database.ConnectionString, options.Duration);
+            batchResult = await batch.RunAsync("Opsmeter batch", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
+        }
 
         var report = Report(options, database.Description, kestrel, singleResult, copy, batchResult);
         Console.WriteLine(report);
@@ -50,10 +57,10 @@ internal static class Benchmark
             await File.WriteAllTextAsync(options.Markdown, report);
         }
 
-        return singleResult.Failures + batchResult.Failures == 0 ? 0 : 1;
+        return (singleResult?.Failures ?? 0) + (batchResult?.Failures ?? 0) == 0 ? 0 : 1;
     }
 
-    private static string Report(Options options, string database, PhaseResult kestrel, PhaseResult single, PhaseResult copy, PhaseResult batch)
+    private static string Report(Options options, string database, PhaseResult? kestrel, PhaseResult? single, PhaseResult? copy, PhaseResult? batch)
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
@@ -62,9 +69,18 @@ internal static class Benchmark
         text.AppendLine();
         text.AppendLine("| phase | events/s | p50 ms | p95 ms | p99 ms | failed requests | server peak MB | ratio to ceiling |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        void Row(PhaseResult r, PhaseResult? ceiling) => text.AppendLine(c,
+        void Row(PhaseResult? r, PhaseResult? ceiling)
+        {
+            if (r is null)
+            {
+                return;
+            }
+
+            text.AppendLine(c,
             $"| {r.Name} | {r.EventsPerSecond:N0} | {r.P50Ms:0.0} | {r.P95Ms:0.0} | {r.P99Ms:0.0} | {r.Failures} | " +
             $"{(r.PeakServerBytes is { } b ? (b / 1048576.0).ToString("0", c) : "–")} | {(ceiling is null ? "ceiling" : (r.EventsPerSecond / ceiling.EventsPerSecond).ToString("0.00", c))} |");
+        }
+
         Row(kestrel, null);
         Row(single, kestrel);
         Row(copy, null);

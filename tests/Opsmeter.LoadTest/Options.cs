@@ -1,7 +1,8 @@
 namespace Opsmeter.LoadTest;
 
+/// <summary>Benchmark and durability settings; <c>--phases single|batch|all</c> runs part of the benchmark while tuning.</summary>
 internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConcurrency, int BatchSize,
-    string? Connection, string? Markdown, TimeSpan Warmup)
+    string? Connection, string? Markdown, TimeSpan Warmup, string Phases)
 {
     public static Options Parse(IReadOnlyList<string> args)
     {
@@ -19,6 +20,7 @@ internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConc
             BatchSize: Int("--batch-size", 1000),
             Connection: Value("--connection") ?? Environment.GetEnvironmentVariable("OPSMETER_BENCH_DB"),
             Markdown: Value("--markdown"),
-            Warmup: TimeSpan.FromSeconds(Int("--warmup", 3)));
+            Warmup: TimeSpan.FromSeconds(Int("--warmup", 10)),
+            Phases: Value("--phases") ?? "all");
     }
 }

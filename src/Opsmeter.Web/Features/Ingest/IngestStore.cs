@@ -4,9 +4,10 @@ using NpgsqlTypes;
 namespace Opsmeter.Web.Features.Ingest;
 
 /// <summary>
-/// Writes a batch of events set-based, in one transaction and one statement: the batch travels as one
-/// binary array per column, and <c>INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING</c>
-/// stores the new rows and names them. A plain COPY into llm_requests would fail the whole batch on a
+/// Writes a batch of events set-based, in one statement: the batch travels as one binary array per
+/// column, and <c>INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING</c> stores the new
+/// rows and names them. A single statement is its own transaction: when it returns, its rows are
+/// committed, with no BEGIN or COMMIT round trip. A plain COPY into llm_requests would fail the whole batch on a
 /// single duplicate; this keeps one duplicate from failing its neighbours, needs no staging table, and
 /// costs one round trip. Only when some rows were not inserted does a second query read the stored
 /// duplicates' costs.
@@ -31,8 +32,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
         RETURNING workspace_id, external_request_id
         """;
 
-    // A fresh statement in the same transaction sees every row that blocked an insert: stored before,
-    // or committed meanwhile by another writer or node.
+    // Run after the insert has committed, it sees every row that blocked an insert: stored before, or
+    // committed meanwhile by another writer or node.
     private const string Stored = """
         SELECT workspace_id, external_request_id, cost_usd, cost_status, price_id
         FROM llm_requests
@@ -74,9 +75,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
     private Dictionary<(Guid, string), IngestOutcome> WriteUnique(List<LlmRequest> rows)
     {
         connection ??= dataSource.OpenConnection();
-        using var transaction = connection.BeginTransaction();
         var outcomes = new Dictionary<(Guid, string), IngestOutcome>(rows.Count);
-        using (var insert = new NpgsqlCommand(Insert, connection, transaction))
+        using (var insert = new NpgsqlCommand(Insert, connection))
         {
             AddColumns(insert.Parameters, rows);
             using var reader = insert.ExecuteReader();
@@ -97,7 +97,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
         if (outcomes.Count < rows.Count)
         {
             var blocked = rows.Where(r => !outcomes.ContainsKey((r.WorkspaceId, r.ExternalRequestId))).ToList();
-            using var stored = new NpgsqlCommand(Stored, connection, transaction);
+            using var stored = new NpgsqlCommand(Stored, connection);
             stored.Parameters.Add(new NpgsqlParameter<Guid[]>("workspaces", [.. blocked.Select(r => r.WorkspaceId)]));
             stored.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. blocked.Select(r => r.ExternalRequestId)]));
             using var reader = stored.ExecuteReader();
@@ -108,7 +108,6 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
             }
         }
 
-        transaction.Commit();
         return outcomes.Count == rows.Count ? outcomes : throw new InvalidOperationException("An event was neither stored nor found.");
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,6 +21,9 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, IOptions<IngestO
     : BackgroundService
 {
     private readonly Channel<Submission> queue = Channel.CreateUnbounded<Submission>();
+    private static readonly Meter Meter = new("Opsmeter.Ingest");
+    private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("opsmeter.ingest.commit.duration", "ms", "Time to write and commit one group of events");
+    private static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("opsmeter.ingest.commit.events", "{event}", "Events carried by one commit");
     private readonly IngestOptions settings = options.Value;
     private long queuedEvents;
 
@@ -75,7 +80,11 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, IOptions<IngestO
     {
         try
         {
-            var outcomes = store.Write(batch.SelectMany(s => s.Rows).ToList());
+            var started = Stopwatch.GetTimestamp();
+            var rows = batch.SelectMany(s => s.Rows).ToList();
+            var outcomes = store.Write(rows);
+            CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            CommitSize.Record(rows.Count);
             var offset = 0;
             foreach (var submission in batch)
             {
