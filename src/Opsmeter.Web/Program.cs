@@ -1,7 +1,9 @@
 using FluentValidation;
 using Npgsql;
 using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Cli;
@@ -22,8 +24,10 @@ try
     builder.Services.AddOpsmeterProblemDetails();
     // Singletons: a FluentValidation validator compiles its rules when built, which is too slow to do per request.
     builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: true);
-    builder.Services.AddApiKeyAuth();
+    builder.Services.AddOpsmeterAuth();
     builder.Services.AddOpsmeterSwagger();
+    builder.Services.AddRazorPages(o => o.Conventions.AuthorizeAreaFolder("Dashboard", "/", AuthSetup.DashboardPolicy));
+    builder.Services.AddScoped<CurrentWorkspace>();
     builder.Services.AddOptionsWithValidateOnStart<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations();
     builder.Services.AddOptionsWithValidateOnStart<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations();
     builder.Services.AddSingleton<PriceCatalog>();
@@ -42,6 +46,7 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseOpsmeterSwagger();
+    app.UseStaticFiles();
     app.UseOpsmeterRequestLogging();
     app.UseAuthentication();
     app.UseAuthorization();
@@ -50,6 +55,9 @@ try
     app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
     app.MapIngestEndpoints();
     app.MapPricingEndpoints();
+    app.MapUsageEndpoints();
+    app.MapRazorPages();
+    app.MapGet("/", () => Results.Redirect("/Dashboard")).ExcludeFromDescription();
 
     await app.RunAsync();
     return 0;

@@ -10,7 +10,16 @@ namespace Opsmeter.IntegrationTests.Infrastructure;
 /// <summary>The real app over HTTP, on its own database of the shared test server. Tests isolate themselves by workspace.</summary>
 public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    private readonly IReadOnlyDictionary<string, string> settings;
     private string connectionString = "";
+
+    public OpsmeterApp()
+        : this(new Dictionary<string, string>())
+    {
+    }
+
+    /// <summary>An app of its own (own database) with extra configuration, for tests that need a fresh server.</summary>
+    internal OpsmeterApp(IReadOnlyDictionary<string, string> settings) => this.settings = settings;
 
     public async Task InitializeAsync()
     {
@@ -26,6 +35,10 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         builder.UseSetting("ConnectionStrings:Opsmeter", connectionString);
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 
     /// <summary>A new workspace with a key of the given scopes, and a client that sends it.</summary>

@@ -10,6 +10,12 @@ internal sealed class BootstrapOptions
     [Required, MaxLength(128)]
     public string Workspace { get; set; } = "default";
 
+    /// <summary>The owner account of <see cref="Workspace"/>, created if no account has this email.</summary>
+    [EmailAddress]
+    public string? AdminEmail { get; set; }
+
+    public string? AdminPassword { get; set; }
+
     /// <summary>A key with all scopes, registered for <see cref="Workspace"/>. Only its hash is stored.</summary>
     [MinLength(16)]
     public string? ApiKey { get; set; }

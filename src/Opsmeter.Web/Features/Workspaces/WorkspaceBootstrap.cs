@@ -1,12 +1,14 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Workspaces;
 
 /// <summary>Creates the bootstrap workspace and registers the bootstrap API key, each only if absent.</summary>
 internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider clock, IOptions<BootstrapOptions> options,
-    ILogger<WorkspaceBootstrap> logger)
+    UserManager<OpsmeterUser> users, ILogger<WorkspaceBootstrap> logger)
 {
     public async Task RunAsync(CancellationToken ct)
     {
@@ -18,6 +20,18 @@ internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider cloc
             db.Workspaces.Add(workspace);
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Created workspace {WorkspaceName} ({WorkspaceId})", workspace.Name, workspace.Id);
+        }
+
+        if (settings.AdminEmail is { } email && settings.AdminPassword is { } password && await users.FindByEmailAsync(email) is null)
+        {
+            var created = await CreateOwner.HandleAsync(users, db, clock, email, password, workspace.Id);
+            if (!created.Succeeded)
+            {
+                throw new InvalidOperationException(
+                    $"Opsmeter__Bootstrap__AdminPassword was refused: {string.Join(" ", created.Errors.Select(e => e.Description))}");
+            }
+
+            logger.LogInformation("Created the owner account of workspace {WorkspaceName}", workspace.Name);
         }
 
         if (settings.ApiKey is { } key)

@@ -1,17 +1,54 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Infrastructure.Auth;
 
+/// <summary>
+/// Two ways in, never mixed on one route: machines send an API key to <c>/v1</c> (policies per scope),
+/// people sign in with an Identity cookie for the dashboard (policy <see cref="DashboardPolicy"/>).
+/// </summary>
 internal static class AuthSetup
 {
-    public static IServiceCollection AddApiKeyAuth(this IServiceCollection services)
+    public const string DashboardPolicy = "dashboard";
+
+    public static IServiceCollection AddOpsmeterAuth(this IServiceCollection services)
     {
         services.AddMemoryCache(o => o.SizeLimit = 100_000);
         services.AddSingleton<ApiKeyStore>();
-        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
-        var authorization = services.AddAuthorizationBuilder();
+        services.AddAuthentication(IdentityConstants.ApplicationScheme)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddIdentityCookies();
+        services.AddIdentityCore<OpsmeterUser>(o =>
+            {
+                o.User.RequireUniqueEmail = true;
+                // Length, not composition rules (NIST SP 800-63B): a long passphrase beats "Passw0rd!".
+                o.Password.RequiredLength = 10;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Password.RequireDigit = false;
+                o.Password.RequireUppercase = false;
+                o.Password.RequireLowercase = false;
+                o.Lockout.MaxFailedAccessAttempts = 5;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
+            })
+            .AddEntityFrameworkStores<OpsmeterDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/account/signin";
+            o.LogoutPath = "/account/signout";
+            o.AccessDeniedPath = "/account/denied";
+            o.Cookie.Name = "opsmeter";
+            o.SlidingExpiration = true;
+        });
+
+        var authorization = services.AddAuthorizationBuilder()
+            .AddPolicy(DashboardPolicy, policy => policy
+                .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser());
         foreach (var scope in ApiKeyScopes.All)
         {
             authorization.AddPolicy(ApiKeyScopes.Policy(scope), policy => policy

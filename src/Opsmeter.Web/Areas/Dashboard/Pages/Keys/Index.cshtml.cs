@@ -1,0 +1,84 @@
+using FluentValidation;
+using FluentValidation.AspNetCore;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.Web.Areas.Dashboard.Pages.Keys;
+
+public sealed class CreateKeyForm
+{
+    public string Name { get; set; } = "";
+    public List<string> Scopes { get; set; } = [ApiKeyScopes.Ingest];
+}
+
+internal sealed class CreateKeyFormValidator : AbstractValidator<CreateKeyForm>
+{
+    public CreateKeyFormValidator()
+    {
+        RuleFor(x => x.Name).NotEmpty().MaximumLength(128);
+        RuleFor(x => x.Scopes).NotEmpty().WithMessage("Choose at least one scope.")
+            .Must(s => s.All(ApiKeyScopes.All.Contains)).WithMessage("Unknown scope.");
+    }
+}
+
+internal sealed record KeyRow(Guid Id, string Name, string Prefix, string[] Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>API keys of the current workspace: created with scopes and shown once, listed by prefix, revoked. Owners and admins only.</summary>
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, ApiKeyStore keys, TimeProvider clock,
+    IValidator<CreateKeyForm> validator) : DashboardPageModel(current)
+{
+    [BindProperty]
+    public CreateKeyForm Form { get; set; } = new();
+
+    public List<KeyRow> Keys { get; private set; } = [];
+
+    /// <summary>The secret of a key just created: on this one response, never again.</summary>
+    public string? CreatedKey { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct) => Membership.CanManage ? await ShowAsync(ct) : Forbid();
+
+    public async Task<IActionResult> OnPostCreateAsync(CancellationToken ct)
+    {
+        if (!Membership.CanManage)
+        {
+            return Forbid();
+        }
+
+        var validation = await validator.ValidateAsync(Form, ct);
+        if (!validation.IsValid)
+        {
+            validation.AddToModelState(ModelState, nameof(Form));
+            return await ShowAsync(ct);
+        }
+
+        var created = await CreateApiKey.HandleAsync(db, clock, Membership.WorkspaceId, Form.Name, Form.Scopes, ct);
+        CreatedKey = created.Key;
+        Form = new CreateKeyForm();
+        return await ShowAsync(ct);
+    }
+
+    public async Task<IActionResult> OnPostRevokeAsync(Guid id, CancellationToken ct)
+    {
+        if (!Membership.CanManage)
+        {
+            return Forbid();
+        }
+
+        await RevokeApiKey.HandleAsync(db, keys, clock, Membership.WorkspaceId, id, ct);
+        return RedirectToPage();
+    }
+
+    private async Task<IActionResult> ShowAsync(CancellationToken ct)
+    {
+        ViewData["Nav"] = "keys";
+        Keys = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.WorkspaceId == Membership.WorkspaceId)
+            .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)
+            .Select(k => new KeyRow(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.RevokedAt))
+            .ToListAsync(ct);
+        return Page();
+    }
+}

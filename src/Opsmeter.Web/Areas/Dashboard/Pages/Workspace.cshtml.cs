@@ -1,0 +1,21 @@
+using Microsoft.AspNetCore.Mvc;
+using Opsmeter.Web.Features.Members;
+
+namespace Opsmeter.Web.Areas.Dashboard.Pages;
+
+/// <summary>Switches the current workspace (a cookie), only to one the person belongs to.</summary>
+internal sealed class WorkspaceModel(CurrentWorkspace current) : DashboardPageModel(current)
+{
+    public IActionResult OnPost(Guid id)
+    {
+        if (Membership.All.Any(w => w.Id == id))
+        {
+            Response.Cookies.Append(CurrentWorkspace.CookieName, id.ToString(),
+                new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, IsEssential = true, Secure = Request.IsHttps });
+        }
+
+        return Redirect("/Dashboard");
+    }
+
+    public IActionResult OnGet() => Redirect("/Dashboard");
+}

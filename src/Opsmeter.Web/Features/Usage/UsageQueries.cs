@@ -1,0 +1,101 @@
+using System.Collections.Frozen;
+using System.Text;
+using Npgsql;
+
+namespace Opsmeter.Web.Features.Usage;
+
+/// <summary>Which events a figure covers: a half-open time range, a data mode, optionally an environment and dimension values.</summary>
+public sealed record UsageFilter(DateTimeOffset From, DateTimeOffset To, string DataMode = "real", string? Environment = null,
+    IReadOnlyDictionary<string, string>? Dimensions = null);
+
+/// <summary>The figures of one group (or of all events, for totals).</summary>
+public sealed record UsageRow(string Key, long Requests, long Errors, long InputTokens, long OutputTokens, decimal CostUsd,
+    decimal CostPerRequestUsd, double? AvgLatencyMs, double? P95LatencyMs, long UnpricedRequests);
+
+/// <summary>
+/// The usage figures that the dashboard and <c>GET /v1/metrics</c> share, so both always show the same
+/// numbers. Plain SQL: p95 latency needs <c>percentile_cont</c>, which LINQ cannot express. Every query
+/// is scoped by workspace first; group-by names come only from <see cref="Dimensions"/>, never from input.
+/// </summary>
+internal static class UsageQueries
+{
+    public static readonly FrozenDictionary<string, string> Dimensions = new Dictionary<string, string>
+    {
+        ["endpointTag"] = "endpoint_tag",
+        ["promptVersion"] = "prompt_version",
+        ["userId"] = "coalesce(user_id, '(none)')",
+        ["tenantId"] = "coalesce(tenant_id, '(none)')",
+        ["model"] = "model",
+        ["provider"] = "provider",
+        ["day"] = "to_char(date_trunc('day', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
+        ["hour"] = "to_char(date_trunc('hour', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:00')",
+    }.ToFrozenDictionary();
+
+    private static readonly FrozenDictionary<string, string> FilterColumns = new Dictionary<string, string>
+    {
+        ["endpointTag"] = "endpoint_tag",
+        ["promptVersion"] = "prompt_version",
+        ["userId"] = "user_id",
+        ["tenantId"] = "tenant_id",
+        ["model"] = "model",
+        ["provider"] = "provider",
+    }.ToFrozenDictionary();
+
+    public static IEnumerable<string> FilterNames => FilterColumns.Keys;
+
+    public static async Task<UsageRow> TotalsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, CancellationToken ct) =>
+        (await QueryAsync(db, workspaceId, filter, "'total'", limit: 1, ct)).SingleOrDefault()
+        ?? new UsageRow("total", 0, 0, 0, 0, 0, 0, null, null, 0);
+
+    /// <summary>One row per value of <paramref name="groupBy"/>, by spend (or in time order for day and hour).</summary>
+    public static Task<List<UsageRow>> GroupAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
+        int limit, CancellationToken ct) =>
+        QueryAsync(db, workspaceId, filter, Dimensions[groupBy], limit, ct, byTime: groupBy is "day" or "hour");
+
+    private static async Task<List<UsageRow>> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
+        string keyExpression, int limit, CancellationToken ct, bool byTime = false)
+    {
+        var sql = new StringBuilder($"""
+            SELECT {keyExpression} AS key, count(*), count(*) FILTER (WHERE status = 'error'),
+                   coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost_usd), 0),
+                   avg(latency_ms)::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+                   count(*) FILTER (WHERE cost_status = 'unpriced')
+            FROM llm_requests
+            WHERE workspace_id = @workspace AND occurred_at >= @from AND occurred_at < @to AND data_mode = @mode
+            """);
+        await using var command = db.CreateCommand();
+        command.Parameters.AddWithValue("workspace", workspaceId);
+        command.Parameters.AddWithValue("from", filter.From.ToUniversalTime());
+        command.Parameters.AddWithValue("to", filter.To.ToUniversalTime());
+        command.Parameters.AddWithValue("mode", filter.DataMode);
+        if (filter.Environment is not null)
+        {
+            sql.Append(" AND environment = @environment");
+            command.Parameters.AddWithValue("environment", filter.Environment);
+        }
+
+        foreach (var (name, value) in filter.Dimensions ?? new Dictionary<string, string>())
+        {
+            sql.Append(System.Globalization.CultureInfo.InvariantCulture, $" AND {FilterColumns[name]} = @f_{name}");
+            command.Parameters.AddWithValue($"f_{name}", value);
+        }
+
+        sql.Append(System.Globalization.CultureInfo.InvariantCulture,
+            $" GROUP BY 1 HAVING count(*) > 0 ORDER BY {(byTime ? "1" : "6 DESC, 1")} LIMIT {limit}");
+        command.CommandText = sql.ToString();
+
+        var rows = new List<UsageRow>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var requests = reader.GetInt64(1);
+            var cost = reader.GetDecimal(5);
+            rows.Add(new UsageRow(reader.GetString(0), requests, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                Pricing.Money.Normalize(cost), requests == 0 ? 0 : Pricing.Money.Normalize(Math.Round(cost / requests, 10)),
+                reader.IsDBNull(6) ? null : Math.Round(reader.GetDouble(6), 1),
+                reader.IsDBNull(7) ? null : Math.Round(reader.GetDouble(7), 1), reader.GetInt64(8)));
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.IntegrationTests.Infrastructure;
+
+/// <summary>A person at the dashboard without a browser: cookies kept, redirects visible, forms posted with their antiforgery token.</summary>
+internal sealed partial class DashboardUser(HttpClient client) : IDisposable
+{
+    public HttpClient Client { get; } = client;
+
+    public static DashboardUser For(OpsmeterApp app)
+    {
+        // A plain client against the Kestrel address (the factory's client options are not applied in Kestrel mode).
+        using var probe = app.CreateClient();
+        var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() };
+        return new(new HttpClient(handler) { BaseAddress = probe.BaseAddress });
+    }
+
+    /// <summary>Creates a person with <paramref name="role"/> in <paramref name="workspaceId"/> and signs them in through the form.</summary>
+    public static async Task<DashboardUser> SignedInAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner)
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+        const string Password = "correct horse battery";
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<OpsmeterUser>>();
+            var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+            var created = await CreateOwner.HandleAsync(users, db, TimeProvider.System, email, Password, workspaceId);
+            Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
+            var userId = (await users.FindByEmailAsync(email))!.Id;
+            await db.WorkspaceMembers.Where(m => m.WorkspaceId == workspaceId && m.UserId == userId)
+                .ExecuteUpdateAsync(m => m.SetProperty(x => x.Role, role));
+        }
+
+        var user = For(app);
+        var response = await user.PostFormAsync("/account/signin", new() { ["Form.Email"] = email, ["Form.Password"] = Password });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        return user;
+    }
+
+    public async Task<(HttpResponseMessage Response, string Html)> GetAsync(string path)
+    {
+        var response = await Client.GetAsync(path);
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>GETs the form's page for its antiforgery token, then POSTs the fields to <paramref name="action"/>.</summary>
+    public async Task<HttpResponseMessage> PostFormAsync(string action, Dictionary<string, string> fields, string? formPage = null)
+    {
+        var (_, html) = await GetAsync(formPage ?? action.Split('?')[0]);
+        var token = Token().Match(html);
+        Assert.True(token.Success, $"no antiforgery token on {formPage ?? action}");
+        fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value);
+        return await Client.PostAsync(action, new FormUrlEncodedContent(fields));
+    }
+
+    public void Dispose() => Client.Dispose();
+
+    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    private static partial Regex Token();
+}
