@@ -11,6 +11,9 @@ namespace Opsmeter.Web.Areas.Dashboard;
 /// </summary>
 internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
 {
+    /// <summary>The filter parameters that travel with every link, so a URL reproduces a view.</summary>
+    public static readonly string[] FilterParameters = ["range", "from", "to", "dataMode", "environment"];
+
     public Membership Membership { get; private set; } = null!;
 
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
@@ -28,6 +31,20 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
 
         Membership = membership;
         ViewData["Membership"] = membership;
+        ViewData["FilterQuery"] = FilterQuery(Request.Query);
         await next();
+    }
+
+    /// <summary>The events behind one row: the current filters plus this dimension's value.</summary>
+    public string EventsLink(string dimension, string value) => "/Dashboard/Events" + FilterQuery(Request.Query, (dimension, value));
+
+    /// <summary>"?range=30d&amp;dataMode=test" from the current request's filter parameters ("" when none).</summary>
+    public static string FilterQuery(IQueryCollection query, params (string Name, string Value)[] extra)
+    {
+        var pairs = FilterParameters.Where(p => query[p].ToString().Length > 0).Select(p => (Name: p, Value: query[p].ToString()))
+            .Concat(extra)
+            .Select(p => $"{Uri.EscapeDataString(p.Name)}={Uri.EscapeDataString(p.Value)}")
+            .ToList();
+        return pairs.Count == 0 ? "" : "?" + string.Join("&", pairs);
     }
 }

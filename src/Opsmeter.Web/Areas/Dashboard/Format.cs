@@ -7,11 +7,12 @@ internal static class Format
 {
     private static readonly CultureInfo Culture = CultureInfo.InvariantCulture;
 
+    /// <summary>Dollars and cents from $1; four decimals below; six below a cent, where single calls live.</summary>
     public static string Usd(decimal value) => Math.Abs(value) switch
     {
         0m => "$0",
-        < 0.01m => "$" + value.ToString("0.######", Culture),
-        < 100m => "$" + value.ToString("#,##0.00##", Culture),
+        < 0.01m => "$" + value.ToString("0.000000", Culture),
+        < 1m => "$" + value.ToString("0.0000", Culture),
         _ => "$" + value.ToString("#,##0.00", Culture),
     };
 

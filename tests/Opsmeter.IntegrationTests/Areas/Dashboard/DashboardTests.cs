@@ -36,7 +36,7 @@ public sealed class DashboardTests(OpsmeterApp app)
         var (response, html) = await person.GetAsync("/Dashboard");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("data-figure=\"spend\">$0.00081<", html, StringComparison.Ordinal);
+        Assert.Contains("data-figure=\"spend\">$0.000810<", html, StringComparison.Ordinal);
         Assert.Contains("data-figure=\"requests\">2<", html, StringComparison.Ordinal);
         Assert.Contains("support.reply", html, StringComparison.Ordinal);
         Assert.Contains("50.0%", html, StringComparison.Ordinal); // error rate

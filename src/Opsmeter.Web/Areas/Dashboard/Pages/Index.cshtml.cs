@@ -15,7 +15,6 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         [("endpointTag", "Endpoints"), ("promptVersion", "Prompt versions"), ("model", "Models"), ("userId", "Users"), ("tenantId", "Tenants")];
 
     public UsageFilter Filter { get; private set; } = null!;
-    public string Range { get; private set; } = "7d";
     public UsageRow Totals { get; private set; } = null!;
     public UsageRow Previous { get; private set; } = null!;
     public List<UsageRow> Daily { get; private set; } = [];
@@ -27,7 +26,6 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     {
         ViewData["Nav"] = "overview";
         (Filter, _, Errors) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
-        Range = Request.Query["range"].ToString() is { Length: > 0 } r ? r : "7d";
         var workspaceId = Membership.WorkspaceId;
         Totals = await UsageQueries.TotalsAsync(data, workspaceId, Filter, ct);
         var length = Filter.To - Filter.From;
@@ -41,6 +39,4 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         WorkspaceHasEvents = Totals.Requests > 0 || await db.LlmRequests.AnyAsync(r => r.WorkspaceId == workspaceId, ct);
         return Page();
     }
-
-    public string RangeLink(string range) => $"?range={range}&dataMode={Filter.DataMode}{(Filter.Environment is null ? "" : "&environment=" + Filter.Environment)}";
 }

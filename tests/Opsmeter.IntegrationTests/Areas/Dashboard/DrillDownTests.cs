@@ -1,0 +1,75 @@
+using System.Net;
+using Opsmeter.IntegrationTests.Infrastructure;
+using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
+
+namespace Opsmeter.IntegrationTests.Areas.Dashboard;
+
+[Collection(SharedApp.Name)]
+public sealed class DrillDownTests(OpsmeterApp app)
+{
+    private async Task<(TestWorkspace Workspace, DashboardUser Person)> SeededAsync()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        // gpt-4o $2.50/$10: 1000 in + 100 out = 0.0035; gpt-4o-mini $0.15/$0.60: 1000 in + 200 out = 0.00027
+        await ws.Client.PostAsync("/v1/ingest/batch", Json("""
+            {"events":[
+              {"externalRequestId":"d1","provider":"openai","model":"gpt-4o","endpointTag":"support.reply","userId":"u1","inputTokens":1000,"outputTokens":100,"latencyMs":100,"status":"success"},
+              {"externalRequestId":"d2","provider":"openai","model":"gpt-4o","endpointTag":"support.reply","userId":"u2","inputTokens":1000,"outputTokens":100,"latencyMs":300,"status":"error"},
+              {"externalRequestId":"d3","provider":"openai","model":"gpt-4o-mini","endpointTag":"search","userId":"u1","inputTokens":1000,"outputTokens":200,"latencyMs":200,"status":"success"}
+            ]}
+            """));
+        return (ws, await DashboardUser.SignedInAsync(app, ws.Id));
+    }
+
+    [Fact]
+    public async Task A_dimension_page_ranks_by_spend_and_sorts_on_request()
+    {
+        var (_, person) = await SeededAsync();
+        using var _ = person;
+
+        var (response, html) = await person.GetAsync("/Dashboard/Breakdown/endpointTag");
+        var (_, byName) = await person.GetAsync("/Dashboard/Breakdown/endpointTag?sort=key&dir=asc");
+        var (missing, _) = await person.GetAsync("/Dashboard/Breakdown/color");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(html.IndexOf("support.reply", StringComparison.Ordinal) < html.IndexOf(">search<", StringComparison.Ordinal));
+        Assert.Contains("$0.0070", html, StringComparison.Ordinal); // support.reply: 2 × 0.0035
+        Assert.True(byName.IndexOf(">search<", StringComparison.Ordinal) < byName.IndexOf("support.reply", StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_row_drills_down_to_its_events_and_an_event_shows_its_price_and_cost_parts()
+    {
+        var (_, person) = await SeededAsync();
+        using var _ = person;
+
+        var (_, events) = await person.GetAsync("/Dashboard/Events?endpointTag=support.reply");
+        var (_, errors) = await person.GetAsync("/Dashboard/Events?status=error");
+        var (_, detail) = await person.GetAsync("/Dashboard/Events/Detail?id=d1");
+        var (unknown, _) = await person.GetAsync("/Dashboard/Events/Detail?id=not-there");
+
+        Assert.Contains(">d1<", events, StringComparison.Ordinal);
+        Assert.Contains(">d2<", events, StringComparison.Ordinal);
+        Assert.DoesNotContain(">d3<", events, StringComparison.Ordinal);
+        Assert.Contains(">d2<", errors, StringComparison.Ordinal);
+        Assert.DoesNotContain(">d1<", errors, StringComparison.Ordinal);
+        Assert.Contains("data-figure=\"cost\">$0.003500<", detail, StringComparison.Ordinal);
+        Assert.Contains("$0.002500", detail, StringComparison.Ordinal); // input part
+        Assert.Contains("Priced by openai / gpt-4o", detail, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task Another_workspaces_event_is_not_found()
+    {
+        var (_, person) = await SeededAsync();
+        using var _ = person;
+        var other = await app.CreateWorkspaceAsync();
+        await other.Client.PostAsync("/v1/ingest", Json("""{"externalRequestId":"theirs-1","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+
+        var (response, _) = await person.GetAsync("/Dashboard/Events/Detail?id=theirs-1");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
