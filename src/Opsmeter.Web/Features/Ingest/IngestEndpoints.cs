@@ -1,5 +1,9 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
+using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Infrastructure.Auth;
+using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Http;
 
 namespace Opsmeter.Web.Features.Ingest;
@@ -24,6 +28,21 @@ internal static class IngestEndpoints
             .WithSummary("Ingest 1 to 1000 LLM calls; each is validated and stored on its own.")
             .Produces<IngestBatchResponse>(StatusCodes.Status207MultiStatus)
             .WithIngestMetadata<IngestBatchRequest>(IngestOptions.MaxBatchBodyBytes);
+        ingest.MapPost("/demo", (ClaimsPrincipal user, PriceCatalog catalog, IngestWriter writer, TimeProvider clock) =>
+                DemoData.CreateAsync(user.WorkspaceId(), catalog, writer, clock))
+            .WithName("CreateDemoData")
+            .WithSummary("Writes a week of realistic demo events (dataMode=demo) into the workspace.");
+
+        var cleanup = app.MapGroup("/v1/ingest").WithTags("Ingest")
+            .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Admin));
+        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, CancellationToken ct) =>
+                DemoData.DeleteAsync(db, user.WorkspaceId(), "demo", ct))
+            .WithName("DeleteDemoData")
+            .WithSummary("Deletes the workspace's demo events; real and test events stay.");
+        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, CancellationToken ct) =>
+                DemoData.DeleteAsync(db, user.WorkspaceId(), "test", ct))
+            .WithName("DeleteTestData")
+            .WithSummary("Deletes the workspace's test events; real and demo events stay.");
         return app;
     }
 

@@ -1,0 +1,69 @@
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+public sealed record DemoDataResponse(int Created);
+
+public sealed record DeletedDataResponse(string DataMode, int Deleted);
+
+/// <summary>
+/// Demo data (<c>dataMode=demo</c>): a week of plausible traffic across features, prompt versions, models,
+/// users and tenants, priced and stored like real events through the same writer; and the removal of
+/// demo or test data, which never touches real events.
+/// </summary>
+internal static class DemoData
+{
+    private static readonly (string Provider, string Model, int Weight)[] Models =
+        [("openai", "gpt-4o-mini", 5), ("openai", "gpt-4.1", 2), ("anthropic", "claude-sonnet-4-5-20250929", 2), ("google", "gemini-2.5-flash", 2), ("openai", "internal-finetune-v2", 1)];
+
+    private static readonly string[] Endpoints = ["support.reply", "search.summarize", "chat.answer", "mail.draft", "docs.qa"];
+
+    public static async Task<DemoDataResponse> CreateAsync(Guid workspaceId, PriceCatalog catalog, IngestWriter writer, TimeProvider clock, int count = 700)
+    {
+        var now = clock.GetUtcNow();
+        var random = new Random(workspaceId.GetHashCode());
+        var weighted = Models.SelectMany(m => Enumerable.Repeat(m, m.Weight)).ToArray();
+        var rows = new List<LlmRequest>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var (provider, model, _) = weighted[random.Next(weighted.Length)];
+            var endpoint = Endpoints[(int)Math.Min(Endpoints.Length - 1, Math.Floor(random.NextDouble() * random.NextDouble() * Endpoints.Length * 1.6))];
+            var input = random.Next(300, 12_000);
+            var request = new IngestEventRequest
+            {
+                ExternalRequestId = $"demo-{Guid.CreateVersion7(now):N}-{i}",
+                Provider = provider,
+                Model = model,
+                EndpointTag = endpoint,
+                PromptVersion = $"{endpoint.Split('.')[0]}_v{random.Next(1, 4)}",
+                UserId = $"user-{random.Next(1, 60):000}",
+                TenantId = $"tenant-{(char)('a' + random.Next(0, 9))}",
+                InputTokens = input,
+                CachedInputTokens = random.Next(4) == 0 ? input / 2 : 0,
+                OutputTokens = random.Next(40, 1_200),
+                LatencyMs = random.Next(250, 6_000),
+                Status = random.Next(30) == 0 ? "error" : "success",
+                ErrorCode = null,
+                DataMode = "demo",
+                OccurredAt = now - TimeSpan.FromMinutes(random.Next(1, 7 * 24 * 60)),
+            };
+            rows.Add(PriceEvent.From(request, workspaceId, now, catalog).Row);
+        }
+
+        var outcomes = await writer.SubmitAsync(rows);
+        return new DemoDataResponse(outcomes.Count(o => !o.Duplicate));
+    }
+
+    public static async Task<DeletedDataResponse> DeleteAsync(OpsmeterDbContext db, Guid workspaceId, string dataMode, CancellationToken ct)
+    {
+        if (dataMode is not ("demo" or "test"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(dataMode), "Only demo and test data can be deleted this way.");
+        }
+
+        var deleted = await db.LlmRequests.Where(r => r.WorkspaceId == workspaceId && r.DataMode == dataMode).ExecuteDeleteAsync(ct);
+        return new DeletedDataResponse(dataMode, deleted);
+    }
+}
