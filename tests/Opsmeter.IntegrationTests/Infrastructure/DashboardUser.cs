@@ -24,23 +24,27 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
     /// <summary>Creates a person with <paramref name="role"/> in <paramref name="workspaceId"/> and signs them in through the form.</summary>
     public static async Task<DashboardUser> SignedInAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner)
     {
-        var email = $"{Guid.NewGuid():N}@example.test";
-        const string Password = "correct horse battery";
-        await using (var scope = app.Services.CreateAsyncScope())
-        {
-            var users = scope.ServiceProvider.GetRequiredService<UserManager<OpsmeterUser>>();
-            var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
-            var created = await CreateOwner.HandleAsync(users, db, TimeProvider.System, email, Password, workspaceId);
-            Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
-            var userId = (await users.FindByEmailAsync(email))!.Id;
-            await db.WorkspaceMembers.Where(m => m.WorkspaceId == workspaceId && m.UserId == userId)
-                .ExecuteUpdateAsync(m => m.SetProperty(x => x.Role, role));
-        }
-
+        var (email, password) = await CreatePersonAsync(app, workspaceId, role);
         var user = For(app);
-        var response = await user.PostFormAsync("/account/signin", new() { ["Form.Email"] = email, ["Form.Password"] = Password });
+        var response = await user.PostFormAsync("/account/signin", new() { ["Form.Email"] = email, ["Form.Password"] = password });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return user;
+    }
+
+    /// <summary>A new account with <paramref name="role"/> in <paramref name="workspaceId"/>; returns its credentials.</summary>
+    public static async Task<(string Email, string Password)> CreatePersonAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner)
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+        const string Password = "correct horse battery";
+        await using var scope = app.Services.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<OpsmeterUser>>();
+        var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+        var created = await CreateOwner.HandleAsync(users, db, TimeProvider.System, email, Password, workspaceId);
+        Assert.True(created.Succeeded, string.Join(" ", created.Errors.Select(e => e.Description)));
+        var userId = (await users.FindByEmailAsync(email))!.Id;
+        await db.WorkspaceMembers.Where(m => m.WorkspaceId == workspaceId && m.UserId == userId)
+            .ExecuteUpdateAsync(m => m.SetProperty(x => x.Role, role));
+        return (email, Password);
     }
 
     public async Task<(HttpResponseMessage Response, string Html)> GetAsync(string path)

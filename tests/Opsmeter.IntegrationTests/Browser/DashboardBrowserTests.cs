@@ -1,0 +1,114 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Playwright;
+using Opsmeter.IntegrationTests.Infrastructure;
+using static Microsoft.Playwright.Assertions;
+using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
+
+namespace Opsmeter.IntegrationTests.Browser;
+
+/// <summary>The dashboard as a person uses it: real Chromium, real clicks, against the real app over Kestrel.</summary>
+[Collection(SharedApp.Name)]
+public sealed class DashboardBrowserTests(OpsmeterApp app, Chromium chromium) : IClassFixture<Chromium>
+{
+    [Fact]
+    public async Task First_run_setup_creates_the_owner_and_opens_an_empty_overview()
+    {
+        await using var fresh = new OpsmeterApp();
+        await fresh.InitializeAsync();
+        var page = await chromium.NewPageAsync(Address(fresh));
+
+        await page.GotoAsync("/Dashboard");
+        await Expect(page).ToHaveURLAsync(new Regex("/setup$"));
+        await Chromium.ScreenshotAsync(page, "setup");
+        await page.GetByLabel("Your email").FillAsync("owner@example.test");
+        await page.GetByLabel("Password (10 characters or more)").FillAsync("a long enough passphrase");
+        await page.GetByLabel("First workspace").FillAsync("acme");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account and workspace" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview · acme" })).ToBeVisibleAsync();
+        await Expect(page.GetByText("No events yet")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Sign_in_see_the_overview_and_drill_down_to_an_event()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        // gpt-4o: 1000 in + 100 out = $0.0035
+        await ws.Client.PostAsync("/v1/ingest", Json("""{"externalRequestId":"browser-1","provider":"openai","model":"gpt-4o","endpointTag":"checkout.assist","inputTokens":1000,"outputTokens":100,"latencyMs":900,"status":"success"}"""));
+        var page = await SignedInPageAsync(ws.Id);
+
+        await Expect(page.Locator("[data-figure=spend]")).ToHaveTextAsync("$0.003500");
+        await page.GetByRole(AriaRole.Link, new() { Name = "checkout.assist" }).First.ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = new Regex("^Events") })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "browser-1" }).ClickAsync();
+
+        await Expect(page.Locator("[data-figure=cost]")).ToHaveTextAsync("$0.003500");
+        await Expect(page.GetByText("Priced by openai / gpt-4o")).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(page, "event");
+    }
+
+    [Fact]
+    public async Task Create_a_key_shown_once_and_revoke_it()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var page = await SignedInPageAsync(ws.Id);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "API keys" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("browser key");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create key" }).ClickAsync();
+        var key = (await page.Locator("#new-key").TextContentAsync())!.Trim();
+        Assert.StartsWith("om_", key, StringComparison.Ordinal);
+        await Chromium.ScreenshotAsync(page, "api-keys");
+
+        page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
+        await page.Locator($"tr[data-prefix='{key[..11]}']").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.Locator($"tr[data-prefix='{key[..11]}']")).ToContainTextAsync("revoked");
+
+        using var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-API-Key", key);
+        var response = await client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_main_pages_render_with_demo_data()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var name = $"acme-{ws.Id.ToString()[^4..]}";
+        await app.WithDbAsync(db => db.Workspaces.Where(w => w.Id == ws.Id).ExecuteUpdateAsync(w => w.SetProperty(x => x.Name, name)));
+        await ws.Client.PostAsync("/v1/ingest/demo", null);
+        var page = await SignedInPageAsync(ws.Id);
+
+        await page.GotoAsync("/Dashboard?dataMode=demo");
+        await Expect(page.Locator("#spend-chart")).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(page, "overview");
+        await page.GotoAsync("/Dashboard/Breakdown/model?dataMode=demo");
+        await Expect(page.Locator("table[data-breakdown=model] tbody tr")).Not.ToHaveCountAsync(0);
+        await Chromium.ScreenshotAsync(page, "models");
+        await page.GotoAsync("/Dashboard/Events?dataMode=demo");
+        await Chromium.ScreenshotAsync(page, "events");
+        await page.SetViewportSizeAsync(390, 844);
+        await page.GotoAsync("/Dashboard?dataMode=demo");
+        await Expect(page.Locator("[data-figure=spend]")).ToBeVisibleAsync();
+        await Chromium.ScreenshotAsync(page, "overview-phone");
+    }
+
+    private static Uri Address(OpsmeterApp target)
+    {
+        using var probe = target.CreateClient();
+        return probe.BaseAddress!;
+    }
+
+    private async Task<IPage> SignedInPageAsync(Guid workspaceId)
+    {
+        var (email, password) = await DashboardUser.CreatePersonAsync(app, workspaceId);
+        var page = await chromium.NewPageAsync(Address(app));
+        await page.GotoAsync("/account/signin");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { NameRegex = new Regex("^Overview") })).ToBeVisibleAsync();
+        return page;
+    }
+}
