@@ -14,6 +14,9 @@ internal sealed class ApiKey
     public required string[] Scopes { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>When the key last authenticated a request, to the minute (written in batches by <see cref="ApiKeyUsage"/>).</summary>
+    public DateTimeOffset? LastUsedAt { get; set; }
 }
 
 internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>

@@ -8,7 +8,7 @@ namespace Opsmeter.Web.Infrastructure.Auth;
 
 /// <summary>Authenticates machine calls by <c>X-API-Key</c> (or <c>Authorization: Bearer</c>) into workspace and scope claims.</summary>
 internal sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyStore keys, ApiKeyUsage usage)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -31,6 +31,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Unknown or revoked API key.");
         }
 
+        usage.Record(grant.WorkspaceId, grant.KeyId);
         Claim[] claims =
         [
             new(WorkspaceClaim, grant.WorkspaceId.ToString()),

@@ -18,6 +18,8 @@ internal static class AuthSetup
     {
         services.AddMemoryCache(o => o.SizeLimit = 100_000);
         services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<ApiKeyUsage>();
+        services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
         services.AddAuthentication(IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
             .AddIdentityCookies();

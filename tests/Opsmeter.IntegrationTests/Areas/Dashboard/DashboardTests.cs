@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Features.Workspaces;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;
@@ -107,6 +109,21 @@ public sealed class DashboardTests(OpsmeterApp app)
         var (_, after) = await owner.GetAsync("/Dashboard/Keys");
         Assert.Matches($"data-prefix=\"{key[..11]}\">[^$]*?revoked", after);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/v1/ingest", Json(Event("k2", "x", 1, 1)))).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_keys_page_shows_when_each_key_was_last_used()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+        var (_, before) = await owner.GetAsync("/Dashboard/Keys");
+
+        await ws.Client.PostAsync("/v1/ingest", Json(Event("used-1", "x", 1, 1)));
+        await app.Services.GetRequiredService<ApiKeyUsage>().FlushAsync(CancellationToken.None);
+        var (_, after) = await owner.GetAsync("/Dashboard/Keys");
+
+        Assert.Contains("<td data-last-used>never</td>", before, StringComparison.Ordinal);
+        Assert.Matches("<td data-last-used>\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}</td>", after);
     }
 
     [Fact]

@@ -507,6 +507,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("key_hash");
 
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)

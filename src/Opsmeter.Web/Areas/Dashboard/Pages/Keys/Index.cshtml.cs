@@ -24,7 +24,7 @@ internal sealed class CreateKeyFormValidator : AbstractValidator<CreateKeyForm>
     }
 }
 
-internal sealed record KeyRow(Guid Id, string Name, string Prefix, string[] Scopes, DateTimeOffset CreatedAt, DateTimeOffset? RevokedAt);
+internal sealed record KeyRow(Guid Id, string Name, string Prefix, string[] Scopes, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 
 /// <summary>API keys of the current workspace: created with scopes and shown once, listed by prefix, revoked. Owners and admins only.</summary>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, ApiKeyStore keys, TimeProvider clock,
@@ -77,7 +77,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         Keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.WorkspaceId == Membership.WorkspaceId)
             .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)
-            .Select(k => new KeyRow(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.RevokedAt))
+            .Select(k => new KeyRow(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.LastUsedAt, k.RevokedAt))
             .ToListAsync(ct);
         return Page();
     }
