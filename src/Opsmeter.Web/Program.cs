@@ -43,11 +43,11 @@ try
         return await Commands.RunAsync(app, args);
     }
 
-    app.UseExceptionHandler();
-    app.UseStatusCodePages();
+    app.UseOpsmeterErrorPages();
     app.UseOpsmeterSwagger();
     app.UseStaticFiles();
     app.UseOpsmeterRequestLogging();
+    app.UseRouting(); // explicit, after the error pages, so that their re-executed requests are routed again
     app.UseAuthentication();
     app.UseAuthorization();
 

@@ -21,6 +21,20 @@ internal static class ProblemDetailsSetup
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
+
+    /// <summary>
+    /// Errors as their audience reads them: problem details for the API (and anything that is not a
+    /// page), a page for people on the dashboard.
+    /// </summary>
+    public static WebApplication UseOpsmeterErrorPages(this WebApplication app)
+    {
+        app.UseWhen(IsApi, api => api.UseExceptionHandler().UseStatusCodePages());
+        app.UseWhen(http => !IsApi(http), pages => pages.UseExceptionHandler("/status/500").UseStatusCodePagesWithReExecute("/status/{0}"));
+        return app;
+    }
+
+    private static bool IsApi(HttpContext http) =>
+        http.Request.Path.StartsWithSegments("/v1") || http.Request.Path.StartsWithSegments("/health") || http.Request.Path.StartsWithSegments("/swagger");
 }
 
 internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, IOptions<IngestOptions> ingest) : IExceptionHandler

@@ -47,7 +47,7 @@ public sealed class DrillDownTests(OpsmeterApp app)
         var (_, events) = await person.GetAsync("/Dashboard/Events?endpointTag=support.reply");
         var (_, errors) = await person.GetAsync("/Dashboard/Events?status=error");
         var (_, detail) = await person.GetAsync("/Dashboard/Events/Detail?id=d1");
-        var (unknown, _) = await person.GetAsync("/Dashboard/Events/Detail?id=not-there");
+        var (unknown, notFoundPage) = await person.GetAsync("/Dashboard/Events/Detail?id=not-there");
 
         Assert.Contains(">d1<", events, StringComparison.Ordinal);
         Assert.Contains(">d2<", events, StringComparison.Ordinal);
@@ -58,6 +58,7 @@ public sealed class DrillDownTests(OpsmeterApp app)
         Assert.Contains("$0.002500", detail, StringComparison.Ordinal); // input part
         Assert.Contains("Priced by openai / gpt-4o", detail, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("<h1>Not found</h1>", notFoundPage, StringComparison.Ordinal);
     }
 
     [Fact]
