@@ -12,8 +12,8 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.Web.Infrastructure.Database.Migrations
 {
     [DbContext(typeof(OpsmeterDbContext))]
-    [Migration("20261128021335_IdentityAndMembers")]
-    partial class IdentityAndMembers
+    [Migration("20261128023936_InitialSchema")]
+    partial class InitialSchema
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -509,6 +509,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)")
                         .HasColumnName("key_hash");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
 
                     b.Property<string>("Name")
                         .IsRequired()
