@@ -35,6 +35,8 @@ try
     builder.Services.AddHostedService<DatabaseInitializer>();
     builder.Services.AddSingleton<IngestWriter>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
+    builder.Services.AddSingleton<RollupWorker>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<RollupWorker>());
 
     var app = builder.Build();
     await app.EnsureReachableAsync();

@@ -63,7 +63,13 @@ internal static class DemoData
             throw new ArgumentOutOfRangeException(nameof(dataMode), "Only demo and test data can be deleted this way.");
         }
 
+        // Rollups of that data mode go with the events: they hold nothing else, so totals stay equal to the events.
+        // Holding the rollup worker's lock keeps a pass from folding rows this transaction deletes.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rollup_state WHERE name = 'usage' FOR UPDATE", ct);
         var deleted = await db.LlmRequests.Where(r => r.WorkspaceId == workspaceId && r.DataMode == dataMode).ExecuteDeleteAsync(ct);
+        await db.Database.ExecuteSqlAsync($"DELETE FROM usage_rollups WHERE workspace_id = {workspaceId} AND data_mode = {dataMode}", ct);
+        await transaction.CommitAsync(ct);
         return new DeletedDataResponse(dataMode, deleted);
     }
 }

@@ -40,6 +40,13 @@ internal sealed class LlmRequest
     public decimal ReasoningCostUsd { get; init; }
     /// <summary>The client's metadata object as JSON text (jsonb), or null.</summary>
     public string? Metadata { get; init; }
+
+    /// <summary>
+    /// The id of the transaction that stored the row, set by the database. The rollup worker folds rows
+    /// into usage_rollups in order of it: every transaction below PostgreSQL's snapshot horizon has ended,
+    /// so no row below it can still appear (see Features/Usage/RollupWorker).
+    /// </summary>
+    public long IngestXid { get; init; }
 }
 
 internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequest>
@@ -72,5 +79,8 @@ internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequ
         builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt });
         builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt })
             .HasFilter("cost_status = 'unpriced'").HasDatabaseName("ix_llm_requests_unpriced");
+        builder.Property(r => r.IngestXid).HasDefaultValueSql("pg_current_xact_id()::text::bigint").ValueGeneratedOnAdd();
+        // Rows arrive in transaction order, so a BRIN index finds the newest ones for the cost of a few pages.
+        builder.HasIndex(r => r.IngestXid).HasMethod("brin");
     }
 }

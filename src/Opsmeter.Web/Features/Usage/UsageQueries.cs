@@ -14,10 +14,14 @@ public sealed record UsageRow(string Key, long Requests, long Errors, long Input
 
 /// <summary>
 /// The usage figures that the dashboard and <c>GET /v1/metrics</c> share, so both always show the same
-/// numbers. Plain SQL: p95 latency needs <c>percentile_cont</c>, which LINQ cannot express. Every query
-/// is scoped by workspace first; group-by names come only from <see cref="Dimensions"/>, never from input.
+/// numbers. Without dimension filters they come from usage_rollups (see <see cref="RollupWorker"/>): whole
+/// days from daily sums, whole hours from hourly sums, the partial hours at the edges and the events not
+/// folded in yet from llm_requests, so the totals are exact while the work stays small over long ranges;
+/// p95 is then read from latency buckets (<see cref="UsageRollupSql.P95"/>). With a dimension filter the
+/// figures come from llm_requests alone, with an exact p95. Plain SQL throughout: LINQ cannot express
+/// either. Every query is scoped by workspace first; names in SQL come only from the maps below.
 /// </summary>
-internal static class UsageQueries
+internal static partial class UsageQueries
 {
     public static readonly FrozenDictionary<string, string> Dimensions = new Dictionary<string, string>
     {
@@ -44,13 +48,21 @@ internal static class UsageQueries
     public static IEnumerable<string> FilterNames => FilterColumns.Keys;
 
     public static async Task<UsageRow> TotalsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, CancellationToken ct) =>
-        (await QueryAsync(db, workspaceId, filter, "'total'", limit: 1, ct)).SingleOrDefault()
+        (await RouteAsync(db, workspaceId, filter, "total", limit: 1, ct)).SingleOrDefault()
         ?? new UsageRow("total", 0, 0, 0, 0, 0, 0, null, null, 0);
 
     /// <summary>One row per value of <paramref name="groupBy"/>, by spend (or in time order for day and hour).</summary>
     public static Task<List<UsageRow>> GroupAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
         int limit, CancellationToken ct) =>
-        QueryAsync(db, workspaceId, filter, Dimensions[groupBy], limit, ct, byTime: groupBy is "day" or "hour");
+        RouteAsync(db, workspaceId, filter, groupBy, limit, ct);
+
+    private static Task<List<UsageRow>> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int limit, CancellationToken ct)
+    {
+        var byTime = groupBy is "day" or "hour";
+        return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, dailyAllowed: groupBy != "hour") is not { } window
+            ? QueryAsync(db, workspaceId, filter, groupBy == "total" ? "'total'" : Dimensions[groupBy], limit, ct, byTime)
+            : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, ct);
+    }
 
     private static async Task<List<UsageRow>> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
         string keyExpression, int limit, CancellationToken ct, bool byTime = false)

@@ -177,6 +177,12 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("feature_tag");
 
+                    b.Property<long>("IngestXid")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("ingest_xid")
+                        .HasDefaultValueSql("pg_current_xact_id()::text::bigint");
+
                     b.Property<decimal>("InputCostUsd")
                         .HasColumnType("numeric(20,10)")
                         .HasColumnName("input_cost_usd");
@@ -261,6 +267,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
 
                     b.HasKey("WorkspaceId", "Id")
                         .HasName("pk_llm_requests");
+
+                    b.HasIndex("IngestXid")
+                        .HasDatabaseName("ix_llm_requests_ingest_xid");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("IngestXid"), "brin");
 
                     b.HasIndex("WorkspaceId", "ExternalRequestId")
                         .IsUnique()

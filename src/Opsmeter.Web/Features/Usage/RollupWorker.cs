@@ -1,0 +1,98 @@
+using Npgsql;
+
+namespace Opsmeter.Web.Features.Usage;
+
+/// <summary>
+/// Keeps usage_rollups (hourly and daily sums per dimension value) up to date a few seconds behind ingest,
+/// off the ingest path. Each pass folds in exactly the events stored by transactions that have ended since
+/// the last pass: PostgreSQL's snapshot horizon (<c>pg_snapshot_xmin</c>) is the lowest transaction id still
+/// running, so every row with a lower <c>ingest_xid</c> is final. The sums and the new horizon are written
+/// in one transaction, so a crash never counts an event twice or loses one; on several nodes the row lock
+/// on rollup_state lets one pass run at a time. Queries add the events not folded in yet from the raw table.
+/// </summary>
+internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ILogger<RollupWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    private static readonly string Fold = $"""
+        INSERT INTO usage_rollups (workspace_id, dimension, period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns})
+        SELECT r.workspace_id, d.dimension, p.period, date_trunc(CASE p.period WHEN 'h' THEN 'hour' ELSE 'day' END, r.occurred_at, 'UTC'),
+               r.data_mode, r.environment, d.value, {UsageRollupSql.RawMeasures(aggregate: true)}
+        FROM llm_requests r
+        CROSS JOIN (VALUES ('h'), ('d')) AS p(period)
+        CROSS JOIN LATERAL (VALUES ('total', ''), ('endpointTag', r.endpoint_tag), ('promptVersion', r.prompt_version), ('model', r.model),
+            ('provider', r.provider), ('userId', coalesce(r.user_id, '(none)')), ('tenantId', coalesce(r.tenant_id, '(none)'))) AS d(dimension, value)
+        WHERE r.ingest_xid >= @from AND r.ingest_xid < @below
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
+        {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}
+        """;
+
+    /// <summary>One pass; returns whether the horizon moved.</summary>
+    public async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var state = new NpgsqlCommand(
+            "SELECT processed_below_xid, pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM rollup_state WHERE name = 'usage' FOR UPDATE",
+            connection, transaction);
+        long from, below;
+        await using (var reader = await state.ExecuteReaderAsync(ct))
+        {
+            await reader.ReadAsync(ct);
+            (from, below) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        if (below <= from)
+        {
+            return false;
+        }
+
+        await using (var fold = new NpgsqlCommand(Fold, connection, transaction))
+        {
+            fold.Parameters.AddWithValue("from", from);
+            fold.Parameters.AddWithValue("below", below);
+            fold.CommandTimeout = 300;
+            await fold.ExecuteNonQueryAsync(ct);
+        }
+
+        await using (var advance = new NpgsqlCommand("UPDATE rollup_state SET processed_below_xid = @below WHERE name = 'usage'", connection, transaction))
+        {
+            advance.Parameters.AddWithValue("below", below);
+            await advance.ExecuteNonQueryAsync(ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException)
+            {
+                // The next pass starts from the same horizon: nothing is lost, only later.
+                logger.LogWarning("Usage rollup pass failed, retried in {Seconds} s: {Error}", Interval.TotalSeconds, e.Message);
+            }
+        }
+        while (await NextTickAsync(timer, stoppingToken));
+    }
+
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}

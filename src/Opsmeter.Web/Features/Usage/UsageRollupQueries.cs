@@ -1,0 +1,101 @@
+using System.Globalization;
+using System.Text;
+using Npgsql;
+
+namespace Opsmeter.Web.Features.Usage;
+
+/// <summary>
+/// How a range splits over the rollups: [from, H1) and [H2, to) are partial hours read raw; [H1, D1) and
+/// [D2, H2) whole hours; [D1, D2) whole days. Null when the range holds no whole hour.
+/// </summary>
+internal sealed record RollupWindow(DateTimeOffset From, DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2, DateTimeOffset To)
+{
+    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, bool dailyAllowed)
+    {
+        from = from.ToUniversalTime();
+        to = to.ToUniversalTime();
+        var h1 = Ceiling(from, TimeSpan.FromHours(1));
+        var h2 = Floor(to, TimeSpan.FromHours(1));
+        if (h1 >= h2)
+        {
+            return null;
+        }
+
+        var d1 = Ceiling(h1, TimeSpan.FromDays(1));
+        var d2 = Floor(h2, TimeSpan.FromDays(1));
+        return dailyAllowed && d1 < d2 ? new RollupWindow(from, h1, d1, d2, h2, to) : new RollupWindow(from, h1, h2, h2, h2, to);
+    }
+
+    private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit) => new(t.UtcTicks - (t.UtcTicks % unit.Ticks), TimeSpan.Zero);
+
+    private static DateTimeOffset Ceiling(DateTimeOffset t, TimeSpan unit) => t.UtcTicks % unit.Ticks == 0 ? t : Floor(t, unit).Add(unit);
+}
+
+internal static partial class UsageQueries
+{
+    private static readonly Dictionary<string, (string Dimension, string Key)> RollupKeys = new()
+    {
+        ["total"] = ("total", "'total'"),
+        ["day"] = ("total", "to_char(date_trunc('day', bucket, 'UTC') AT TIME ZONE 'UTC', 'YYYY-MM-DD')"),
+        ["hour"] = ("total", "to_char(bucket AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:00')"),
+    };
+
+    private static async Task<List<UsageRow>> QueryRollupsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
+        RollupWindow window, int limit, bool byTime, CancellationToken ct)
+    {
+        var (dimension, rollupKey) = RollupKeys.TryGetValue(groupBy, out var special) ? special : (groupBy, "value");
+        var rawKey = groupBy == "total" ? "'total'" : Dimensions[groupBy];
+        var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
+        var sums = string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets)
+            .Select(c => c == "cost_usd" ? "sum(cost_usd)" : $"sum({c})::bigint"));
+        var sql = new StringBuilder($"""
+            WITH src AS (
+                SELECT {rollupKey} AS key, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
+                FROM usage_rollups
+                WHERE {scope} AND dimension = @dimension
+                  AND ((period = 'h' AND ((bucket >= @h1 AND bucket < @d1) OR (bucket >= @d2 AND bucket < @h2)))
+                    OR (period = 'd' AND bucket >= @d1 AND bucket < @d2))
+                UNION ALL
+                SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
+                FROM llm_requests r
+                WHERE {scope} AND ((r.occurred_at >= @from AND r.occurred_at < @h1) OR (r.occurred_at >= @h2 AND r.occurred_at < @to))
+                UNION ALL
+                SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
+                FROM llm_requests r
+                WHERE r.ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')
+                  AND {scope} AND r.occurred_at >= @h1 AND r.occurred_at < @h2)
+            SELECT key, {sums}
+            FROM src GROUP BY key HAVING sum(requests) > 0
+            ORDER BY {(byTime ? "1" : "6 DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
+            """);
+        await using var command = db.CreateCommand(sql.ToString());
+        command.Parameters.AddWithValue("workspace", workspaceId);
+        command.Parameters.AddWithValue("mode", filter.DataMode);
+        command.Parameters.AddWithValue("dimension", dimension);
+        if (filter.Environment is not null)
+        {
+            command.Parameters.AddWithValue("environment", filter.Environment);
+        }
+
+        foreach (var (name, value) in new[] { ("from", window.From), ("h1", window.H1), ("d1", window.D1), ("d2", window.D2), ("h2", window.H2), ("to", window.To) })
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var rows = new List<UsageRow>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var requests = reader.GetInt64(1);
+            var cost = reader.GetDecimal(5);
+            var latencyCount = reader.GetInt64(7);
+            var buckets = Enumerable.Range(9, UsageRollupSql.Buckets.Length).Select(reader.GetInt64).ToArray();
+            rows.Add(new UsageRow(reader.GetString(0), requests, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+                Pricing.Money.Normalize(cost), requests == 0 ? 0 : Pricing.Money.Normalize(Math.Round(cost / requests, 10)),
+                latencyCount == 0 ? null : Math.Round((double)reader.GetInt64(8) / latencyCount, 1),
+                UsageRollupSql.P95(buckets), reader.GetInt64(6)));
+        }
+
+        return rows;
+    }
+}

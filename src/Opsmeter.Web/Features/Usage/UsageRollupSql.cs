@@ -1,0 +1,57 @@
+using System.Globalization;
+
+namespace Opsmeter.Web.Features.Usage;
+
+/// <summary>The SQL pieces that the rollup worker and the usage queries share, so both read and write the same shape.</summary>
+internal static class UsageRollupSql
+{
+    /// <summary>Upper bounds of the latency buckets lat_00..lat_14; lat_15 holds everything above the last.</summary>
+    public static readonly int[] LatencyBoundsMs = [50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 3000, 5000, 7500, 10000, 20000, 60000];
+
+    public static readonly string[] Buckets = [.. Enumerable.Range(0, LatencyBoundsMs.Length + 1).Select(i => $"lat_{i:00}")];
+
+    public const string Measures = "requests, errors, input_tokens, output_tokens, cost_usd, unpriced, latency_count, latency_sum_ms";
+
+    public static string BucketColumns => string.Join(", ", Buckets);
+
+    private static string BoundsArray => "ARRAY[" + string.Join(",", LatencyBoundsMs.Select(b => b.ToString(CultureInfo.InvariantCulture))) + "]";
+
+    /// <summary>Per-row measures of raw events (alias <c>r</c>), in the column order of <see cref="Measures"/> and <see cref="Buckets"/>.</summary>
+    public static string RawMeasures(bool aggregate)
+    {
+        string Count(string condition) => aggregate ? $"count(*) FILTER (WHERE {condition})" : $"({condition})::int";
+        string Sum(string expression) => aggregate ? $"coalesce(sum({expression}), 0)" : $"coalesce({expression}, 0)";
+        var buckets = Buckets.Select((_, i) => Count($"width_bucket(r.latency_ms, {BoundsArray}) = {i}"));
+        return string.Join(", ", new[]
+        {
+            aggregate ? "count(*)" : "1", Count("r.status = 'error'"), Sum("r.input_tokens"), Sum("r.output_tokens"), Sum("r.cost_usd"),
+            Count("r.cost_status = 'unpriced'"), Count("r.latency_ms IS NOT NULL"), Sum("r.latency_ms"),
+        }.Concat(buckets));
+    }
+
+    /// <summary>The approximate p95 from bucket counts: linear within the bucket that holds the 95th percentile.</summary>
+    public static double? P95(long[] bucketCounts)
+    {
+        var total = bucketCounts.Sum();
+        if (total == 0)
+        {
+            return null;
+        }
+
+        var rank = 0.95 * total;
+        long seen = 0;
+        for (var i = 0; i < bucketCounts.Length; i++)
+        {
+            if (seen + bucketCounts[i] >= rank)
+            {
+                double lower = i == 0 ? 0 : LatencyBoundsMs[i - 1];
+                double upper = i < LatencyBoundsMs.Length ? LatencyBoundsMs[i] : lower * 2;
+                return Math.Round(lower + ((upper - lower) * (rank - seen) / bucketCounts[i]), 1);
+            }
+
+            seen += bucketCounts[i];
+        }
+
+        return LatencyBoundsMs[^1];
+    }
+}

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Usage;
+using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
+
+namespace Opsmeter.IntegrationTests.Features.Usage;
+
+/// <summary>Figures read from rollups (plus the raw edges and the tail not folded in yet) equal the sums over raw events.</summary>
+[Collection(SharedApp.Name)]
+public sealed class RollupTests(OpsmeterApp app)
+{
+    private static readonly string[] Models = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "mystery-model"];
+
+    [Fact]
+    public async Task Totals_and_groups_from_rollups_equal_the_raw_events_for_aligned_and_unaligned_ranges()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var now = DateTimeOffset.UtcNow;
+        await IngestAsync(ws, now, "a", 300);
+        await app.Services.GetRequiredService<RollupWorker>().RunOnceAsync(CancellationToken.None);
+        await IngestAsync(ws, now, "b", 60); // the tail: not folded in yet
+
+        var aligned = now.AddDays(-20).Date;
+        var ranges = new (DateTimeOffset From, DateTimeOffset To)[]
+        {
+            (new DateTimeOffset(aligned, TimeSpan.Zero), new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero)),
+            (now.AddDays(-9).AddMinutes(-17), now.AddMinutes(1)),
+            (now.AddHours(-30).AddMinutes(-3), now.AddHours(-2).AddMinutes(7)),
+        };
+        foreach (var (from, to) in ranges)
+        {
+            var query = $"from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(to.ToString("O", CultureInfo.InvariantCulture))}";
+            var metrics = await ws.Client.GetFromJsonAsync<JsonElement>($"/v1/metrics?groupBy=model&{query}");
+            var raw = await app.WithDbAsync(db => db.LlmRequests
+                .Where(r => r.WorkspaceId == ws.Id && r.OccurredAt >= from && r.OccurredAt < to && r.DataMode == "real")
+                .GroupBy(r => r.Model)
+                .Select(g => new { Model = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostUsd), Errors = g.Count(r => r.Status == "error"), Input = g.Sum(r => r.InputTokens) })
+                .ToListAsync());
+
+            var totals = metrics.GetProperty("totals");
+            Assert.Equal(raw.Sum(r => r.Requests), totals.GetProperty("requests").GetInt32());
+            Assert.Equal(raw.Sum(r => r.Cost), totals.GetProperty("costUsd").GetDecimal());
+            Assert.Equal(raw.Sum(r => r.Input), totals.GetProperty("inputTokens").GetInt64());
+            var rows = metrics.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("key").GetString()!);
+            Assert.Equal(raw.Count, rows.Count);
+            foreach (var model in raw)
+            {
+                Assert.Equal((model.Requests, model.Cost, model.Errors),
+                    (rows[model.Model].GetProperty("requests").GetInt32(), rows[model.Model].GetProperty("costUsd").GetDecimal(), rows[model.Model].GetProperty("errors").GetInt32()));
+            }
+        }
+
+        Assert.True(await app.WithDbAsync(db => db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM usage_rollups WHERE workspace_id = {ws.Id}").SingleAsync()) > 0);
+    }
+
+    [Fact]
+    public async Task The_p95_from_rollups_is_within_its_latency_bucket()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var now = DateTimeOffset.UtcNow;
+        var events = string.Join(",", Enumerable.Range(1, 100).Select(i =>
+            $$"""{"externalRequestId":"p{{i}}","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"latencyMs":{{i * 10}},"status":"success","occurredAt":"{{now.AddDays(-3):O}}"}"""));
+        await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));
+        await app.Services.GetRequiredService<RollupWorker>().RunOnceAsync(CancellationToken.None);
+
+        var totals = (await ws.Client.GetFromJsonAsync<JsonElement>("/v1/metrics?range=7d")).GetProperty("totals");
+
+        // Exact p95 of 10..1000 ms is 950.5; the rollup reads it from the 750–1000 ms bucket.
+        Assert.InRange(totals.GetProperty("p95LatencyMs").GetDouble(), 750, 1000);
+        Assert.Equal(505, totals.GetProperty("avgLatencyMs").GetDouble());
+    }
+
+    private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count)
+    {
+        var random = new Random(count);
+        var events = string.Join(",", Enumerable.Range(0, count).Select(i =>
+        {
+            var at = now.AddMinutes(-random.Next(0, 25 * 24 * 60));
+            return $$"""{"externalRequestId":"{{prefix}}{{i}}","provider":"{{(i % 4 == 2 ? "anthropic" : "openai")}}","model":"{{Models[i % 4]}}","endpointTag":"e{{i % 3}}","inputTokens":{{random.Next(1, 5000)}},"outputTokens":{{random.Next(1, 500)}},"latencyMs":{{random.Next(50, 5000)}},"status":"{{(i % 9 == 0 ? "error" : "success")}}","occurredAt":"{{at:O}}"}""";
+        }));
+        var response = await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));
+        response.EnsureSuccessStatusCode();
+    }
+}
