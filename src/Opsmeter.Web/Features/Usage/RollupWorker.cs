@@ -3,7 +3,8 @@ using Npgsql;
 namespace Opsmeter.Web.Features.Usage;
 
 /// <summary>
-/// Keeps usage_rollups (hourly and daily sums per dimension value) up to date a few seconds behind ingest,
+/// Keeps usage_rollups (hourly and daily sums per dimension value; daily only for the many-valued
+/// userId and tenantId, whose hourly rows would be as many as the events) up to date a few seconds behind ingest,
 /// off the ingest path. Each pass folds in exactly the events stored by transactions that have ended since
 /// the last pass: PostgreSQL's snapshot horizon (<c>pg_snapshot_xmin</c>) is the lowest transaction id still
 /// running, so every row with a lower <c>ingest_xid</c> is final. The sums and the new horizon are written
@@ -23,6 +24,7 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ILog
         CROSS JOIN LATERAL (VALUES ('total', ''), ('endpointTag', r.endpoint_tag), ('promptVersion', r.prompt_version), ('model', r.model),
             ('provider', r.provider), ('userId', coalesce(r.user_id, '(none)')), ('tenantId', coalesce(r.tenant_id, '(none)'))) AS d(dimension, value)
         WHERE r.ingest_xid >= @from AND r.ingest_xid < @below
+          AND (p.period = 'd' OR d.dimension NOT IN ({string.Join(", ", UsageRollupSql.DailyOnly.Select(x => $"'{x}'"))}))
         GROUP BY 1, 2, 3, 4, 5, 6, 7
         ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
         {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}

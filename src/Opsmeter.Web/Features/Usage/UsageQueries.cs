@@ -59,7 +59,8 @@ internal static partial class UsageQueries
     private static Task<List<UsageRow>> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int limit, CancellationToken ct)
     {
         var byTime = groupBy is "day" or "hour";
-        return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, dailyAllowed: groupBy != "hour") is not { } window
+        return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, dailyAllowed: groupBy != "hour",
+                hourlyAllowed: !UsageRollupSql.DailyOnly.Contains(groupBy)) is not { } window
             ? QueryAsync(db, workspaceId, filter, groupBy == "total" ? "'total'" : Dimensions[groupBy], limit, ct, byTime)
             : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, ct);
     }

@@ -5,17 +5,22 @@ using Npgsql;
 namespace Opsmeter.Web.Features.Usage;
 
 /// <summary>
-/// How a range splits over the rollups: [from, H1) and [H2, to) are partial hours read raw; [H1, D1) and
-/// [D2, H2) whole hours; [D1, D2) whole days. Null when the range holds no whole hour.
+/// How a range splits over the rollups: [from, H1) and [H2, to) are partial hours (partial days for daily-only
+/// dimensions) read raw; [H1, D1) and [D2, H2) whole hours; [D1, D2) whole days. Null when no whole unit fits.
 /// </summary>
 internal sealed record RollupWindow(DateTimeOffset From, DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2, DateTimeOffset To)
 {
-    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, bool dailyAllowed)
+    /// <param name="from">Start of the range (inclusive).</param>
+    /// <param name="to">End of the range (exclusive).</param>
+    /// <param name="dailyAllowed">False when rows are wanted per hour.</param>
+    /// <param name="hourlyAllowed">False for dimensions rolled up by day only: their edges are whole days read raw.</param>
+    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, bool dailyAllowed, bool hourlyAllowed = true)
     {
         from = from.ToUniversalTime();
         to = to.ToUniversalTime();
-        var h1 = Ceiling(from, TimeSpan.FromHours(1));
-        var h2 = Floor(to, TimeSpan.FromHours(1));
+        var unit = hourlyAllowed ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+        var h1 = Ceiling(from, unit);
+        var h2 = Floor(to, unit);
         if (h1 >= h2)
         {
             return null;
