@@ -23,4 +23,10 @@ internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConc
             Warmup: TimeSpan.FromSeconds(Int("--warmup", 10)),
             Phases: Value("--phases") ?? "all");
     }
+
+    public static long Long(IReadOnlyList<string> args, string name, long fallback)
+    {
+        var i = args.ToList().IndexOf(name);
+        return i >= 0 && i + 1 < args.Count ? long.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    }
 }

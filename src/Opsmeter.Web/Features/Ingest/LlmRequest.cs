@@ -76,8 +76,10 @@ internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequ
 
         // The idempotency key: one row per externalRequestId per workspace, enforced by the database.
         builder.HasIndex(r => new { r.WorkspaceId, r.ExternalRequestId }).IsUnique();
-        builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt });
-        builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt })
+        // Two indexes on the same columns need names of their own, or EF folds them into one.
+        builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt }, "ByTime")
+            .HasDatabaseName("ix_llm_requests_workspace_id_occurred_at");
+        builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt }, "Unpriced")
             .HasFilter("cost_status = 'unpriced'").HasDatabaseName("ix_llm_requests_unpriced");
         builder.Property(r => r.IngestXid).HasDefaultValueSql("pg_current_xact_id()::text::bigint").ValueGeneratedOnAdd();
         // Rows arrive in transaction order, so a BRIN index finds the newest ones for the cost of a few pages.

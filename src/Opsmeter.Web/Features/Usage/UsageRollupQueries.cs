@@ -53,6 +53,7 @@ internal static partial class UsageQueries
         var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
         var sums = string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets)
             .Select(c => c == "cost_usd" ? "sum(cost_usd)" : $"sum({c})::bigint"));
+        // The two raw edges are separate branches: with an OR between them PostgreSQL scans the whole table.
         var sql = new StringBuilder($"""
             WITH src AS (
                 SELECT {rollupKey} AS key, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
@@ -63,17 +64,29 @@ internal static partial class UsageQueries
                 UNION ALL
                 SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
                 FROM llm_requests r
-                WHERE {scope} AND ((r.occurred_at >= @from AND r.occurred_at < @h1) OR (r.occurred_at >= @h2 AND r.occurred_at < @to))
+                WHERE {scope} AND r.occurred_at >= @from AND r.occurred_at < @h1
                 UNION ALL
                 SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
                 FROM llm_requests r
-                WHERE r.ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')
-                  AND {scope} AND r.occurred_at >= @h1 AND r.occurred_at < @h2)
+                WHERE {scope} AND r.occurred_at >= @h2 AND r.occurred_at < @to
+                UNION ALL
+                SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
+                FROM llm_requests r
+                WHERE r.ingest_xid >= @horizon AND {scope} AND r.occurred_at >= @h1 AND r.occurred_at < @h2)
             SELECT key, {sums}
             FROM src GROUP BY key HAVING sum(requests) > 0
             ORDER BY {(byTime ? "1" : "6 DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
             """);
-        await using var command = db.CreateCommand(sql.ToString());
+        // One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the
+        // horizon goes in as a value so the planner sees how few rows the tail is and reads them by ingest_xid.
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        // A custom plan each time: a cached generic plan cannot know that the tail is a few recent rows.
+        await using var horizon = new NpgsqlCommand(
+            "SET LOCAL plan_cache_mode = force_custom_plan; SELECT processed_below_xid FROM rollup_state WHERE name = 'usage'", connection, transaction);
+        var below = (long)(await horizon.ExecuteScalarAsync(ct))!;
+        await using var command = new NpgsqlCommand(sql.ToString(), connection, transaction);
+        command.Parameters.AddWithValue("horizon", below);
         command.Parameters.AddWithValue("workspace", workspaceId);
         command.Parameters.AddWithValue("mode", filter.DataMode);
         command.Parameters.AddWithValue("dimension", dimension);

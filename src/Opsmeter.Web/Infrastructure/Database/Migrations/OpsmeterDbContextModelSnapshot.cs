@@ -277,7 +277,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_llm_requests_workspace_id_external_request_id");
 
-                    b.HasIndex("WorkspaceId", "OccurredAt")
+                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "ByTime")
+                        .HasDatabaseName("ix_llm_requests_workspace_id_occurred_at");
+
+                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "Unpriced")
                         .HasDatabaseName("ix_llm_requests_unpriced")
                         .HasFilter("cost_status = 'unpriced'");
 
