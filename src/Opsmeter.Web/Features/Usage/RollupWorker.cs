@@ -1,4 +1,5 @@
 using Npgsql;
+using Opsmeter.Web.Infrastructure.Jobs;
 
 namespace Opsmeter.Web.Features.Usage;
 
@@ -83,18 +84,6 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ILog
                 logger.LogWarning("Usage rollup pass failed, retried in {Seconds} s: {Error}", Interval.TotalSeconds, e.Message);
             }
         }
-        while (await NextTickAsync(timer, stoppingToken));
-    }
-
-    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken ct)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
+        while (await timer.TickAsync(stoppingToken));
     }
 }

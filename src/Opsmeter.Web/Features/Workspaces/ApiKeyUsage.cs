@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using Opsmeter.Web.Infrastructure.Jobs;
 
 namespace Opsmeter.Web.Features.Workspaces;
 
@@ -37,7 +38,7 @@ internal sealed class ApiKeyUsage(NpgsqlDataSource db, TimeProvider clock, ILogg
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, clock);
-        while (await WaitAsync(timer, stoppingToken))
+        while (await timer.TickAsync(stoppingToken))
         {
             try
             {
@@ -55,17 +56,5 @@ internal sealed class ApiKeyUsage(NpgsqlDataSource db, TimeProvider clock, ILogg
     {
         await base.StopAsync(cancellationToken);
         await FlushAsync(cancellationToken);
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken ct)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 }
