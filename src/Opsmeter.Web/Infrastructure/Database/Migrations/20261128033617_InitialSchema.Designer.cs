@@ -12,7 +12,7 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.Web.Infrastructure.Database.Migrations
 {
     [DbContext(typeof(OpsmeterDbContext))]
-    [Migration("20261128023936_InitialSchema")]
+    [Migration("20261128033617_InitialSchema")]
     partial class InitialSchema
     {
         /// <inheritdoc />
@@ -180,6 +180,12 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("feature_tag");
 
+                    b.Property<long>("IngestXid")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("ingest_xid")
+                        .HasDefaultValueSql("pg_current_xact_id()::text::bigint");
+
                     b.Property<decimal>("InputCostUsd")
                         .HasColumnType("numeric(20,10)")
                         .HasColumnName("input_cost_usd");
@@ -265,11 +271,19 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.HasKey("WorkspaceId", "Id")
                         .HasName("pk_llm_requests");
 
+                    b.HasIndex("IngestXid")
+                        .HasDatabaseName("ix_llm_requests_ingest_xid");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("IngestXid"), "brin");
+
                     b.HasIndex("WorkspaceId", "ExternalRequestId")
                         .IsUnique()
                         .HasDatabaseName("ix_llm_requests_workspace_id_external_request_id");
 
-                    b.HasIndex("WorkspaceId", "OccurredAt")
+                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "ByTime")
+                        .HasDatabaseName("ix_llm_requests_workspace_id_occurred_at");
+
+                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "Unpriced")
                         .HasDatabaseName("ix_llm_requests_unpriced")
                         .HasFilter("cost_status = 'unpriced'");
 
