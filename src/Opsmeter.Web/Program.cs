@@ -1,5 +1,6 @@
 using FluentValidation;
 using Npgsql;
+using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
@@ -9,6 +10,7 @@ using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Cli;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Http;
+using Opsmeter.Web.Infrastructure.Jobs;
 using Opsmeter.Web.Infrastructure.Logging;
 using Opsmeter.Web.Infrastructure.OpenApi;
 
@@ -37,6 +39,9 @@ try
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
     builder.Services.AddSingleton<RollupWorker>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<RollupWorker>());
+    builder.Services.AddSingleton<PolicySnapshot>();
+    builder.Services.AddHostedService(sp => sp.GetRequiredService<PolicySnapshot>());
+    builder.Services.AddOpsmeterJobs(builder.Configuration);
 
     var app = builder.Build();
     await app.EnsureReachableAsync();
@@ -52,12 +57,14 @@ try
     app.UseRouting(); // explicit, after the error pages, so that their re-executed requests are routed again
     app.UseAuthentication();
     app.UseAuthorization();
+    app.MapOpsmeterJobsDashboard();
 
     app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
     app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
     app.MapIngestEndpoints();
     app.MapPricingEndpoints();
     app.MapUsageEndpoints();
+    app.MapBudgetEndpoints();
     app.MapRazorPages();
     app.MapGet("/", () => Results.Redirect("/Dashboard")).ExcludeFromDescription();
 

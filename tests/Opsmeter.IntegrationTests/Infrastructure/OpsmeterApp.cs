@@ -35,6 +35,8 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         builder.UseSetting("ConnectionStrings:Opsmeter", connectionString);
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
+        // Tests run jobs by calling them (style.md "Tests"): no workers racing them in the background.
+        builder.UseSetting("Jobs:RunServer", "false");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Auth;
 using Serilog;
@@ -10,7 +11,7 @@ namespace Opsmeter.Web.Features.Ingest;
 internal static class IngestLlmRequest
 {
     public static async Task<Ok<IngestResponse>> HandleAsync(IngestEventRequest body, ClaimsPrincipal user,
-        PriceCatalog catalog, IngestWriter writer, TimeProvider clock, IDiagnosticContext diagnostics)
+        PriceCatalog catalog, IngestWriter writer, PolicySnapshot policy, TimeProvider clock, IDiagnosticContext diagnostics)
     {
         var workspaceId = user.WorkspaceId();
         var priced = PriceEvent.From(body, workspaceId, clock.GetUtcNow(), catalog);
@@ -19,6 +20,34 @@ internal static class IngestLlmRequest
 
         // Not cancelled with the request: once queued, the event is committed whether or not the client waits.
         var outcomes = await writer.SubmitAsync([priced.Row]);
-        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog));
+        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog, BudgetFlags(policy.For(workspaceId), priced.Row, clock.GetUtcNow())));
     }
+
+    /// <summary>Whether a budget that counts this event is in warning, or exceeded, as of the last evaluation.</summary>
+    public static (bool Warning, bool Exceeded) BudgetFlags(WorkspacePolicy policy, LlmRequest row, DateTimeOffset now)
+    {
+        var (warning, exceeded) = (false, false);
+        foreach (var budget in policy.Budgets)
+        {
+            if (budget.Applies(dimension => EventValue(row, dimension), row.DataMode))
+            {
+                var state = budget.StateAt(now);
+                warning |= state == BudgetRules.Warning;
+                exceeded |= state == BudgetRules.Exceeded;
+            }
+        }
+
+        return (warning, exceeded);
+    }
+
+    private static string? EventValue(LlmRequest row, string dimension) => dimension switch
+    {
+        "endpointTag" => row.EndpointTag,
+        "promptVersion" => row.PromptVersion,
+        "tenantId" => row.TenantId,
+        "userId" => row.UserId,
+        "model" => row.Model,
+        "provider" => row.Provider,
+        _ => null,
+    };
 }

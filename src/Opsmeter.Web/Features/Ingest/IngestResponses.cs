@@ -10,7 +10,8 @@ public sealed record IngestResponse(
     string PlanTier, IReadOnlyList<string> Warnings, bool BudgetWarning, bool BudgetExceeded, string? Reason,
     bool TelemetryPaused, bool ProviderCallsContinue, bool IsPlanLimitReached)
 {
-    internal static IngestResponse From(PricedEvent priced, IngestOutcome outcome, PriceCatalog catalog) => new(
+    internal static IngestResponse From(PricedEvent priced, IngestOutcome outcome, PriceCatalog catalog,
+        (bool Warning, bool Exceeded) budgets = default) => new(
         Ok: true,
         Duplicate: outcome.Duplicate,
         ExternalRequestId: priced.Row.ExternalRequestId,
@@ -21,8 +22,8 @@ public sealed record IngestResponse(
             : null,
         PlanTier: "self-hosted",
         Warnings: outcome.Duplicate ? [] : priced.Warnings,
-        BudgetWarning: false,
-        BudgetExceeded: false,
+        BudgetWarning: budgets.Warning,
+        BudgetExceeded: budgets.Exceeded,
         Reason: null,
         TelemetryPaused: false,
         ProviderCallsContinue: true,

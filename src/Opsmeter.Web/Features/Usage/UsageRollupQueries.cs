@@ -52,7 +52,7 @@ internal static partial class UsageQueries
         var rawKey = groupBy == "total" ? "'total'" : Dimensions[groupBy];
         var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
         var sums = string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets)
-            .Select(c => c == "cost_usd" ? "sum(cost_usd)" : $"sum({c})::bigint"));
+            .Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint")); // null when no event in a group has a latency
         // The two raw edges are separate branches: with an OR between them PostgreSQL scans the whole table.
         var sql = new StringBuilder($"""
             WITH src AS (

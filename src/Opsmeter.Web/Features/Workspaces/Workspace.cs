@@ -8,6 +8,9 @@ internal sealed class Workspace
     public Guid Id { get; init; }
     public required string Name { get; set; }
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>enforce, or observe (the kill switch): the policy is computed and reported, but always allows.</summary>
+    public string PolicyMode { get; set; } = "enforce";
 }
 
 internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspace>
@@ -16,5 +19,6 @@ internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspac
     {
         builder.Property(w => w.Name).HasMaxLength(128);
         builder.HasIndex(w => w.Name).IsUnique();
+        builder.Property(w => w.PolicyMode).HasMaxLength(16).HasDefaultValue("enforce");
     }
 }

@@ -1,22 +1,34 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Workspaces;
 
 namespace Opsmeter.Web.Infrastructure.Database;
 
-/// <summary>The one database: Identity's user tables and Opsmeter's own, all snake_case.</summary>
+/// <summary>
+/// The one database: Identity's user tables, the Data Protection key ring (so sign-in cookies and webhook
+/// secrets survive restarts and work across servers) and Opsmeter's own tables, all snake_case.
+/// Hangfire keeps its tables in the "hangfire" schema of the same database.
+/// </summary>
 internal sealed class OpsmeterDbContext(DbContextOptions<OpsmeterDbContext> options)
-    : IdentityUserContext<OpsmeterUser, Guid>(options)
+    : IdentityUserContext<OpsmeterUser, Guid>(options), IDataProtectionKeyContext
 {
     public DbSet<Workspace> Workspaces => Set<Workspace>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
     public DbSet<LlmRequest> LlmRequests => Set<LlmRequest>();
     public DbSet<WorkspaceMember> WorkspaceMembers => Set<WorkspaceMember>();
+    public DbSet<Budget> Budgets => Set<Budget>();
+    public DbSet<Incident> Incidents => Set<Incident>();
+    public DbSet<WebhookChannel> WebhookChannels => Set<WebhookChannel>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

@@ -1,0 +1,63 @@
+using FluentValidation;
+using Opsmeter.Web.Features.Ingest;
+
+namespace Opsmeter.Web.Features.Budgets;
+
+public sealed record BudgetScope(string? Dimension, string? Value);
+
+/// <summary>The body of <c>POST /v1/budgets</c> and <c>PUT /v1/budgets/{id}</c> (api.md "Budgets"); omitted fields take their defaults.</summary>
+public sealed record BudgetRequest(
+    string? Name, BudgetScope? Scope, string? Period, string? TimeZone, decimal? LimitUsd, decimal[]? WarningThresholds,
+    string? OnExceeded, int? MaxOutputTokens, string? FallbackModel, string[]? DataModes)
+{
+    public static readonly decimal[] DefaultThresholds = [0.5m, 0.8m];
+}
+
+/// <summary>A budget as the API answers it.</summary>
+public sealed record BudgetResponse(
+    Guid Id, string Name, BudgetScope Scope, string Period, string TimeZone, decimal LimitUsd, decimal[] WarningThresholds,
+    string OnExceeded, int? MaxOutputTokens, string? FallbackModel, string[] DataModes, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    internal static BudgetResponse From(Budget b) => new(b.Id, b.Name,
+        new BudgetScope(b.ScopeDimension, b.ScopeValue), b.Period, b.TimeZone, b.LimitUsd, b.WarningThresholds, b.OnExceeded,
+        b.MaxOutputTokens, b.FallbackModel, b.DataModes, b.CreatedAt, b.UpdatedAt);
+}
+
+internal sealed class BudgetRequestValidator : AbstractValidator<BudgetRequest>
+{
+    public static readonly string[] ExceededActions = ["warn", "clamp", "fallback", "block"];
+
+    public BudgetRequestValidator()
+    {
+        RuleFor(x => x.Name).NotEmpty().MaximumLength(128);
+        RuleFor(x => x.Scope!.Dimension).Must(d => d is null || BudgetRules.Dimensions.Contains(d))
+            .OverridePropertyName("scope.dimension")
+            .WithMessage($"scope.dimension must be one of: {string.Join(", ", BudgetRules.Dimensions)}.")
+            .When(x => x.Scope is not null);
+        RuleFor(x => x.Scope!.Value).NotEmpty().MaximumLength(128)
+            .OverridePropertyName("scope.value")
+            .WithMessage("scope.value is required for a budget on one dimension value (up to 128 characters).")
+            .When(x => x.Scope is { Dimension: { } d } && d != BudgetRules.Workspace);
+        RuleFor(x => x.Period).Must(p => p is null || BudgetRules.Periods.Contains(p))
+            .WithMessage($"period must be one of: {string.Join(", ", BudgetRules.Periods)}.");
+        RuleFor(x => x.TimeZone).Must(z => z is null || BudgetRules.FindZone(z) is not null)
+            .WithMessage("timeZone must be an IANA time zone name, such as Europe/Berlin.");
+        RuleFor(x => x.LimitUsd).NotNull().GreaterThan(0).LessThan(1_000_000_000m);
+        RuleFor(x => x.WarningThresholds).Must(t => t!.Length <= 10 && t.Distinct().Count() == t.Length)
+            .WithMessage("warningThresholds takes up to 10 distinct fractions of the limit.")
+            .When(x => x.WarningThresholds is not null);
+        RuleForEach(x => x.WarningThresholds).ExclusiveBetween(0m, 1m)
+            .WithMessage("Each warning threshold is a fraction of the limit, above 0 and below 1 (0.8 = 80 %).");
+        RuleFor(x => x.OnExceeded).Must(a => a is null || ExceededActions.Contains(a))
+            .WithMessage($"onExceeded must be one of: {string.Join(", ", ExceededActions)}.");
+        RuleFor(x => x.MaxOutputTokens).NotNull().WithMessage("maxOutputTokens is required when onExceeded is clamp.")
+            .When(x => x.OnExceeded == "clamp");
+        RuleFor(x => x.MaxOutputTokens).InclusiveBetween(1, 10_000_000);
+        RuleFor(x => x.FallbackModel).NotEmpty().WithMessage("fallbackModel is required when onExceeded is fallback.")
+            .When(x => x.OnExceeded == "fallback");
+        RuleFor(x => x.FallbackModel).MaximumLength(128);
+        RuleFor(x => x.DataModes).Must(m => m!.Length > 0 && m.All(IngestEventValidator.DataModes.Contains))
+            .WithMessage($"dataModes takes one or more of: {string.Join(", ", IngestEventValidator.DataModes)}.")
+            .When(x => x.DataModes is not null);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Security.Claims;
+using Opsmeter.Web.Infrastructure.Auth;
+
+namespace Opsmeter.Web.Features.Budgets;
+
+public sealed record PolicyBudget(Guid Id, string Name, decimal UtilizationRatio, string State);
+
+public sealed record PolicyResponse(string Action, IReadOnlyList<string> Reasons, int? MaxOutputTokens, string? FallbackModel,
+    string Mode, int TtlSeconds, IReadOnlyList<PolicyBudget> Budgets);
+
+/// <summary>
+/// <c>GET /v1/policy</c>: what an app should do before its next LLM call, from the budgets that apply to
+/// that call. Answered from <see cref="PolicySnapshot"/>: no database round trip.
+/// </summary>
+internal static class GetPolicy
+{
+    public static PolicyResponse Handle(HttpRequest request, ClaimsPrincipal user, PolicySnapshot snapshot, TimeProvider clock) =>
+        Decide(snapshot.For(user.WorkspaceId()), name => request.Query[name].ToString() is { Length: > 0 } v ? v : null, clock.GetUtcNow());
+
+    /// <summary>
+    /// ok budgets allow, warning ones warn, exceeded ones apply their configured action; the strictest wins.
+    /// In observe mode the reasons are still reported, but the action is allow and nothing is to be changed.
+    /// </summary>
+    public static PolicyResponse Decide(WorkspacePolicy policy, Func<string, string?> callValue, DateTimeOffset now)
+    {
+        var action = "allow";
+        var reasons = new List<string>();
+        var budgets = new List<PolicyBudget>();
+        int? maxOutputTokens = null;
+        string? fallbackModel = null;
+        var fallbackUtilization = -1m;
+        foreach (var budget in policy.Budgets.Where(b => b.Applies(callValue)))
+        {
+            var state = budget.StateAt(now);
+            var utilization = budget.UtilizationAt(now);
+            budgets.Add(new PolicyBudget(budget.Id, budget.Name, utilization, state));
+            var budgetAction = state switch
+            {
+                BudgetRules.Exceeded => budget.OnExceeded,
+                BudgetRules.Warning => "warn",
+                _ => "allow",
+            };
+            if (budgetAction == "allow")
+            {
+                continue;
+            }
+
+            reasons.Add(string.Create(CultureInfo.InvariantCulture,
+                $"budget '{budget.Name}' {state}: {utilization:P0} of {budget.LimitUsd:0.##} USD this {PeriodNoun(budget.Period)} ({budgetAction})"));
+            if (BudgetRules.Strictness(budgetAction) > BudgetRules.Strictness(action))
+            {
+                action = budgetAction;
+            }
+
+            if (budgetAction == "clamp" && budget.MaxOutputTokens is { } cap)
+            {
+                maxOutputTokens = Math.Min(maxOutputTokens ?? int.MaxValue, cap);
+            }
+
+            if (budgetAction == "fallback" && budget.FallbackModel is { } model && utilization > fallbackUtilization)
+            {
+                (fallbackModel, fallbackUtilization) = (model, utilization);
+            }
+        }
+
+        return policy.Mode == PolicyModes.Observe
+            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, policy.Mode, TtlSeconds, budgets)
+            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, policy.Mode, TtlSeconds, budgets);
+    }
+
+    /// <summary>How long an app may reuse the answer: the snapshot's refresh interval.</summary>
+    public static int TtlSeconds => (int)PolicySnapshot.RefreshInterval.TotalSeconds;
+
+    private static string PeriodNoun(string period) => period switch
+    {
+        BudgetRules.Daily => "day",
+        BudgetRules.Weekly => "week",
+        _ => "month",
+    };
+}

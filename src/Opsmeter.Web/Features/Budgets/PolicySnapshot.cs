@@ -1,0 +1,89 @@
+using System.Collections.Frozen;
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Infrastructure.Database;
+using Opsmeter.Web.Infrastructure.Jobs;
+
+namespace Opsmeter.Web.Features.Budgets;
+
+/// <summary>A budget as the policy sees it: its rules and the spend of the last evaluation, for its period.</summary>
+internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, string? Value, string[] DataModes, decimal LimitUsd,
+    decimal[] Thresholds, string OnExceeded, int? MaxOutputTokens, string? FallbackModel, string Period, BudgetPeriod? EvaluatedPeriod, decimal SpendUsd)
+{
+    /// <summary>The spend now: the evaluated figure while its period lasts, zero once a new period began.</summary>
+    public decimal SpendAt(DateTimeOffset now) => EvaluatedPeriod is { } p && now >= p.Start && now < p.End ? SpendUsd : 0m;
+
+    public string StateAt(DateTimeOffset now) => BudgetRules.State(SpendAt(now), LimitUsd, Thresholds);
+
+    public decimal UtilizationAt(DateTimeOffset now) => BudgetRules.Utilization(SpendAt(now), LimitUsd);
+
+    public bool Applies(Func<string, string?> eventValue, string? dataMode = null) =>
+        BudgetRules.Applies(Dimension, Value, DataModes, eventValue, dataMode);
+}
+
+/// <summary>A workspace's policy inputs: enforce or observe (the kill switch), and its budgets.</summary>
+internal sealed record WorkspacePolicy(string Mode, IReadOnlyList<BudgetStanding> Budgets)
+{
+    public static readonly WorkspacePolicy Empty = new(PolicyModes.Enforce, []);
+}
+
+internal static class PolicyModes
+{
+    public const string Enforce = "enforce";
+    public const string Observe = "observe";
+}
+
+/// <summary>
+/// Every workspace's budgets and their last evaluated spend, in memory, so that <c>/v1/policy</c> and the
+/// ingest response's budget flags never wait for the database. Replaced whole (readers never lock):
+/// after each evaluation, after a budget or the mode changes here, and every 15 seconds, which is how
+/// servers that do not run the evaluation themselves catch up.
+/// </summary>
+internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider clock, ILogger<PolicySnapshot> logger) : BackgroundService
+{
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(15);
+    private volatile FrozenDictionary<Guid, WorkspacePolicy> current = FrozenDictionary<Guid, WorkspacePolicy>.Empty;
+
+    public WorkspacePolicy For(Guid workspaceId) => current.GetValueOrDefault(workspaceId, WorkspacePolicy.Empty);
+
+    public async Task ReloadAsync(CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+        var modes = await db.Workspaces.AsNoTracking().ToDictionaryAsync(w => w.Id, w => w.PolicyMode, ct);
+        var budgets = await db.Budgets.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct);
+        var byWorkspace = budgets.GroupBy(b => b.WorkspaceId).ToDictionary(g => g.Key, g => g.Select(Standing).ToList());
+        current = modes.ToFrozenDictionary(m => m.Key,
+            m => new WorkspacePolicy(m.Value, byWorkspace.TryGetValue(m.Key, out var list) ? list : []));
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken); // before the first request (hosted services start in order, after the database)
+        await base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(RefreshInterval, clock);
+        while (await timer.TickAsync(stoppingToken))
+        {
+            try
+            {
+                await ReloadAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "Could not refresh the budget policy; serving the previous one");
+            }
+        }
+    }
+
+    private static BudgetStanding Standing(Budget b)
+    {
+        var period = b.EvaluatedPeriodStart is { } start
+            ? BudgetPeriod.Containing(start, b.Period, BudgetRules.FindZone(b.TimeZone) ?? TimeZoneInfo.Utc)
+            : (BudgetPeriod?)null;
+        return new BudgetStanding(b.Id, b.Name, b.ScopeDimension, b.ScopeValue, b.DataModes, b.LimitUsd, b.WarningThresholds,
+            b.OnExceeded, b.MaxOutputTokens, b.FallbackModel, b.Period, period, b.EvaluatedSpendUsd);
+    }
+}

@@ -1,0 +1,84 @@
+using System.Text;
+using Hangfire;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Infrastructure.Database;
+
+namespace Opsmeter.Web.Features.Notifications;
+
+/// <summary>
+/// Posts one delivery's body to its channel, signed, and logs the outcome on the delivery. A failure
+/// (connection error, timeout, any non-2xx) throws, so Hangfire retries with growing delays; after the
+/// last retry the delivery is marked failed. A delivered or failed one is never sent again.
+/// </summary>
+internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory http, IDataProtectionProvider protection, TimeProvider clock,
+    ILogger<DeliverWebhookJob> logger)
+{
+    public const string Pending = "pending";
+    public const string Delivered = "delivered";
+    public const string Failed = "failed";
+    public const string HttpClientName = "webhooks";
+
+    /// <summary>Retries after the first attempt, at 30 s, 2 min, 10 min, 30 min and 1 h.</summary>
+    public const int Retries = 5;
+
+    [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [30, 120, 600, 1800, 3600], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    public async Task RunAsync(Guid deliveryId, CancellationToken ct)
+    {
+        var delivery = await db.WebhookDeliveries.SingleOrDefaultAsync(d => d.Id == deliveryId, ct);
+        if (delivery is not { Status: Pending })
+        {
+            return;
+        }
+
+        var channel = await db.WebhookChannels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == delivery.ChannelId, ct);
+        if (channel is null)
+        {
+            return; // deleted with its deliveries
+        }
+
+        delivery.Attempts++;
+        delivery.LastAttemptAt = clock.GetUtcNow();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, channel.Url)
+            {
+                Content = new StringContent(delivery.Body, Encoding.UTF8, "application/json"),
+            };
+            request.Headers.Add(WebhookMessages.SignatureHeader, WebhookMessages.Sign(WebhookSecrets.Unprotect(protection, channel.ProtectedSecret), delivery.Body));
+            request.Headers.Add(WebhookMessages.DeliveryHeader, delivery.Id.ToString());
+            using var response = await http.CreateClient(HttpClientName).SendAsync(request, ct);
+            delivery.LastStatusCode = (int)response.StatusCode;
+            delivery.LastError = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            delivery.LastStatusCode = null;
+            delivery.LastError = e.Message.Length > 500 ? e.Message[..500] : e.Message;
+        }
+
+        var delivered = delivery.LastError is null;
+        delivery.Status = delivered ? Delivered : delivery.Attempts > Retries ? Failed : Pending;
+        delivery.DeliveredAt = delivered ? delivery.LastAttemptAt : null;
+        await db.SaveChangesAsync(CancellationToken.None);
+        if (!delivered)
+        {
+            logger.LogWarning("Webhook delivery {DeliveryId} to channel {ChannelId}, attempt {Attempt}: {Error}",
+                delivery.Id, channel.Id, delivery.Attempts, delivery.LastError);
+            throw new WebhookDeliveryException($"Delivery {delivery.Id} failed: {delivery.LastError}");
+        }
+    }
+}
+
+/// <summary>Thrown so that Hangfire schedules the next attempt.</summary>
+internal sealed class WebhookDeliveryException(string message) : Exception(message);
+
+/// <summary>Channel secrets at rest: encrypted with Data Protection (keys in the database), readable only to sign.</summary>
+internal static class WebhookSecrets
+{
+    private const string Purpose = "Opsmeter.WebhookChannel.Secret";
+
+    public static string Protect(IDataProtectionProvider protection, string secret) => protection.CreateProtector(Purpose).Protect(secret);
+
+    public static string Unprotect(IDataProtectionProvider protection, string protectedSecret) => protection.CreateProtector(Purpose).Unprotect(protectedSecret);
+}

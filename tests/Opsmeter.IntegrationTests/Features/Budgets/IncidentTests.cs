@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.IntegrationTests.Infrastructure;
+using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
+using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
+
+namespace Opsmeter.IntegrationTests.Features.Budgets;
+
+[Collection(SharedApp.Name)]
+public sealed class IncidentTests(OpsmeterApp app)
+{
+    [Fact]
+    public async Task Thresholds_open_one_incident_each_at_the_crossing_event_and_the_limit_escalates_the_last()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var day = PastDay();
+        var at = day.AddHours(12);
+        var id = await CreateBudgetAsync(ws, """{"name":"daily","period":"daily","limitUsd":10,"warningThresholds":[0.5,0.8]}""");
+
+        await IngestCostAsync(ws, 4.99m, day.AddHours(1));
+        Assert.Empty((await EvaluateAtAsync(app, id, at))!.Changed);
+        await IngestCostAsync(ws, 0.01m, day.AddHours(2)); // exactly 50 %: this event crosses
+        var crossed = (await EvaluateAtAsync(app, id, at))!;
+        Assert.Equal(5.00m, crossed.SpendUsd);
+        Assert.Equal(("warning", 0.5m), (crossed.Changed.Single().Level, crossed.Changed.Single().Threshold));
+        Assert.Empty((await EvaluateAtAsync(app, id, at))!.Changed); // evaluated again: nothing new
+
+        await IngestCostAsync(ws, 3m, day.AddHours(3));
+        Assert.Equal(0.8m, (await EvaluateAtAsync(app, id, at.AddSeconds(30)))!.Changed.Single().OpenedThreshold);
+        await IngestCostAsync(ws, 2m, day.AddHours(4));
+        var exceeded = (await EvaluateAtAsync(app, id, at.AddMinutes(1)))!;
+        var escalated = exceeded.Changed.Single();
+        Assert.Equal(("exceeded", 1m, 0.8m), (escalated.Level, escalated.Threshold, escalated.OpenedThreshold));
+        Assert.Equal(at.AddMinutes(1), escalated.EscalatedAt);
+        Assert.Empty((await EvaluateAtAsync(app, id, at.AddMinutes(2)))!.Changed);
+
+        var incidents = await ws.Client.GetFromJsonAsync<JsonElement>("/v1/incidents?state=open");
+        Assert.Equal(2, incidents.GetArrayLength());
+        Assert.Equal("exceeded", incidents[0].GetProperty("level").GetString()); // newest first
+        Assert.Equal(day, incidents[0].GetProperty("periodStart").GetDateTimeOffset());
+        Assert.Equal(day.AddDays(1), incidents[0].GetProperty("periodEnd").GetDateTimeOffset());
+
+        // The next day is a new period: the budget is re-armed.
+        var nextDay = day.AddDays(1);
+        Assert.Empty((await EvaluateAtAsync(app, id, nextDay.AddHours(12)))!.Changed);
+        await IngestCostAsync(ws, 6m, nextDay.AddHours(1));
+        var rearmed = (await EvaluateAtAsync(app, id, nextDay.AddHours(12)))!.Changed.Single();
+        Assert.Equal((nextDay, "warning", 0.5m), (rearmed.PeriodStart, rearmed.Level, rearmed.Threshold));
+        Assert.Equal(3, (await ws.Client.GetFromJsonAsync<JsonElement>("/v1/incidents")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Concurrent_evaluations_open_exactly_one_incident_and_announce_it_once()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var day = PastDay();
+        var id = await CreateBudgetAsync(ws, """{"name":"tight","period":"daily","limitUsd":1,"warningThresholds":[]}""");
+        await IngestCostAsync(ws, 3m, day.AddHours(5));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => EvaluateAtAsync(app, id, day.AddHours(6)))));
+        Assert.Equal(1, results.Sum(r => r!.Changed.Count));
+        var stored = await app.WithDbAsync(db => db.Incidents.Where(i => i.WorkspaceId == ws.Id).ToListAsync());
+        Assert.Equal("exceeded", Assert.Single(stored).Level);
+    }
+
+    [Fact]
+    public async Task Incidents_are_acknowledged_and_resolved_with_who_when_and_a_note()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var day = PastDay();
+        var id = await CreateBudgetAsync(ws, """{"name":"ack","period":"daily","limitUsd":1}""");
+        await IngestCostAsync(ws, 2m, day.AddHours(1));
+        var incident = (await EvaluateAtAsync(app, id, day.AddHours(2)))!.Changed.Single();
+
+        var ack = await ws.Client.PostAsync($"/v1/incidents/{incident.Id}/acknowledge", Json("""{"note":"looking into the support bot"}"""));
+        var acked = await ack.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("acknowledged", acked.GetProperty("state").GetString());
+        Assert.StartsWith("api-key:om_", acked.GetProperty("acknowledgedBy").GetString());
+        Assert.Equal("looking into the support bot", acked.GetProperty("note").GetString());
+
+        var resolved = await (await ws.Client.PostAsync($"/v1/incidents/{incident.Id}/resolve", Json("""{"note":"prompt fixed"}"""))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("resolved", resolved.GetProperty("state").GetString());
+        Assert.NotEqual(JsonValueKind.Null, resolved.GetProperty("resolvedAt").ValueKind);
+        Assert.Equal(HttpStatusCode.Conflict, (await ws.Client.PostAsync($"/v1/incidents/{incident.Id}/acknowledge", Json("{}"))).StatusCode);
+        Assert.Empty((await ws.Client.GetFromJsonAsync<JsonElement>("/v1/incidents?state=open")).EnumerateArray());
+
+        var other = await app.CreateWorkspaceAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await other.Client.PostAsync($"/v1/incidents/{incident.Id}/resolve", Json("{}"))).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ws.Client.GetAsync("/v1/incidents?state=closed")).StatusCode);
+    }
+}
