@@ -94,6 +94,48 @@ public sealed class DashboardBrowserTests(OpsmeterApp app, Chromium chromium) : 
         await Chromium.ScreenshotAsync(page, "overview-phone");
     }
 
+    [Fact]
+    public async Task Create_a_budget_see_it_exceeded_acknowledge_the_incident_and_add_a_webhook()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        await Features.Budgets.BudgetTestKit.IngestCostAsync(ws, 12m, DateTimeOffset.UtcNow.AddMinutes(-1), endpointTag: "support-chat");
+        var page = await SignedInPageAsync(ws.Id);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Budgets" }).ClickAsync();
+        await Expect(page.GetByText("No budgets yet")).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Create the first budget" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("support monthly");
+        await page.GetByLabel("Applies to").SelectOptionAsync("endpointTag");
+        await page.GetByLabel("Value").FillAsync("support-chat");
+        await page.GetByLabel("Limit (USD)").FillAsync("10");
+        await page.GetByLabel("When exceeded, /v1/policy says").SelectOptionAsync("fallback");
+        await page.GetByLabel("Fallback model").FillAsync("gpt-4o-mini");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save budget" }).ClickAsync();
+
+        var row = page.Locator("tr[data-budget='support monthly']");
+        await Expect(row.Locator("[data-state]")).ToHaveTextAsync("exceeded");
+        await Expect(row.Locator("[data-spend]")).ToHaveTextAsync("$12.00");
+        await Expect(row.GetByRole(AriaRole.Meter)).ToHaveAttributeAsync("aria-valuenow", "120");
+        await Chromium.ScreenshotAsync(page, "budgets");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Incidents" }).First.ClickAsync();
+        var incident = page.Locator("tr[data-incident='support monthly']");
+        await Expect(incident).ToContainTextAsync("exceeded");
+        await Chromium.ScreenshotAsync(page, "incidents");
+        await incident.GetByLabel("Note").FillAsync("moving support to the mini model");
+        await incident.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
+        await Expect(page.Locator("tr[data-incident='support monthly'] [data-state]")).ToContainTextAsync("acknowledged");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Alerts" }).ClickAsync();
+        await page.GetByLabel("Name").FillAsync("#ai-costs");
+        await page.GetByLabel("URL").FillAsync("https://hooks.example.test/opsmeter");
+        await page.GetByLabel("Format").SelectOptionAsync("slack");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add channel" }).ClickAsync();
+        Assert.StartsWith("whsec_", (await page.Locator("#new-secret").TextContentAsync())!.Trim(), StringComparison.Ordinal);
+        await Expect(page.Locator("tr[data-channel='#ai-costs']")).ToContainTextAsync("slack");
+        await Chromium.ScreenshotAsync(page, "alerts");
+    }
+
     private static Uri Address(OpsmeterApp target)
     {
         using var probe = target.CreateClient();

@@ -34,9 +34,10 @@ internal sealed class BudgetRequestValidator : AbstractValidator<BudgetRequest>
             .OverridePropertyName("scope.dimension")
             .WithMessage($"scope.dimension must be one of: {string.Join(", ", BudgetRules.Dimensions)}.")
             .When(x => x.Scope is not null);
-        RuleFor(x => x.Scope!.Value).NotEmpty().MaximumLength(128)
+        RuleFor(x => x.Scope!.Value)
+            .NotEmpty().WithMessage("scope.value is required for a budget on one dimension value.")
+            .MaximumLength(128)
             .OverridePropertyName("scope.value")
-            .WithMessage("scope.value is required for a budget on one dimension value (up to 128 characters).")
             .When(x => x.Scope is { Dimension: { } d } && d != BudgetRules.Workspace);
         RuleFor(x => x.Period).Must(p => p is null || BudgetRules.Periods.Contains(p))
             .WithMessage($"period must be one of: {string.Join(", ", BudgetRules.Periods)}.");

@@ -34,7 +34,7 @@ internal sealed class EvaluateBudgetsJob(OpsmeterDbContext db, NpgsqlDataSource 
             await EvaluateAsync(id, ct);
         }
 
-        await notifier.NotifyDueAsync(ct);
+        await notifier.NotifyDueAsync(workspaceId, ct);
         await policy.ReloadAsync(ct);
     }
 

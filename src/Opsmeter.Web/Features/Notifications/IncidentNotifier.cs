@@ -16,17 +16,20 @@ internal sealed class IncidentNotifier(OpsmeterDbContext db, NpgsqlDataSource da
 {
     public static readonly TimeSpan Cooldown = TimeSpan.FromMinutes(5);
 
-    public async Task<IReadOnlyList<Guid>> NotifyDueAsync(CancellationToken ct)
+    /// <summary>Announces what is due, in every workspace or in one; returns the deliveries queued.</summary>
+    public async Task<IReadOnlyList<Guid>> NotifyDueAsync(Guid? workspaceId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var cooledDown = now - Cooldown;
+        var scope = workspaceId ?? Guid.Empty; // a typed value: PostgreSQL cannot type a bare null parameter
         db.ChangeTracker.Clear();
         var deliveries = new List<WebhookDelivery>();
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             var due = await db.Incidents.FromSql($"""
                 SELECT * FROM incidents
-                WHERE state <> 'resolved' AND notified_level IS DISTINCT FROM level
+                WHERE ({scope} = {Guid.Empty} OR workspace_id = {scope})
+                  AND state <> 'resolved' AND notified_level IS DISTINCT FROM level
                   AND (notified_at IS NULL OR notified_at <= {cooledDown})
                 ORDER BY opened_at
                 FOR UPDATE SKIP LOCKED

@@ -36,11 +36,11 @@ internal static class BudgetTestKit
         return await job.EvaluateAsync(Guid.Parse(budgetId), CancellationToken.None);
     }
 
-    public static async Task<IReadOnlyList<Guid>> NotifyAtAsync(OpsmeterApp app, DateTimeOffset now)
+    public static async Task<IReadOnlyList<Guid>> NotifyAtAsync(OpsmeterApp app, TestWorkspace ws, DateTimeOffset now)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var notifier = ActivatorUtilities.CreateInstance<IncidentNotifier>(scope.ServiceProvider, new FakeTimeProvider(now));
-        return await notifier.NotifyDueAsync(CancellationToken.None);
+        return await notifier.NotifyDueAsync(ws.Id, CancellationToken.None);
     }
 
     /// <summary>A UTC midnight two days ago: a whole day in the past, so a test owns its periods whatever the hour.</summary>

@@ -27,7 +27,7 @@ public sealed class WebhookTests(OpsmeterApp app)
         await IngestCostAsync(ws, 12m, day.AddHours(1), endpointTag: "support");
         await EvaluateAtAsync(app, budgetId, day.AddHours(2));
 
-        var deliveries = await NotifyAtAsync(app, day.AddHours(2));
+        var deliveries = await NotifyAtAsync(app, ws, day.AddHours(2));
         Assert.Equal(2, deliveries.Count); // one per channel
         var generic = await app.WithDbAsync(db => db.WebhookDeliveries.SingleAsync(d => deliveries.Contains(d.Id) && d.ChannelId == channelId));
 
@@ -72,13 +72,13 @@ public sealed class WebhookTests(OpsmeterApp app)
 
         await IngestCostAsync(ws, 6m, day.AddHours(1));
         await EvaluateAtAsync(app, budgetId, t0);
-        Assert.Single(await NotifyAtAsync(app, t0));
+        Assert.Single(await NotifyAtAsync(app, ws, t0));
         await IngestCostAsync(ws, 6m, day.AddHours(2));
         await EvaluateAtAsync(app, budgetId, t0.AddMinutes(2)); // escalated, but announced 2 minutes ago
-        Assert.Empty(await NotifyAtAsync(app, t0.AddMinutes(2)));
-        Assert.Empty(await NotifyAtAsync(app, t0.AddMinutes(4)));
-        var escalation = Assert.Single(await NotifyAtAsync(app, t0.AddMinutes(5)));
-        Assert.Empty(await NotifyAtAsync(app, t0.AddMinutes(6)));
+        Assert.Empty(await NotifyAtAsync(app, ws, t0.AddMinutes(2)));
+        Assert.Empty(await NotifyAtAsync(app, ws, t0.AddMinutes(4)));
+        var escalation = Assert.Single(await NotifyAtAsync(app, ws, t0.AddMinutes(5)));
+        Assert.Empty(await NotifyAtAsync(app, ws, t0.AddMinutes(6)));
         var body = await app.WithDbAsync(db => db.WebhookDeliveries.Where(d => d.Id == escalation).Select(d => d.Body).SingleAsync());
         Assert.Equal("exceeded", JsonDocument.Parse(body).RootElement.GetProperty("incident").GetProperty("level").GetString());
     }

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
@@ -6,10 +8,15 @@ using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Areas.Dashboard.Pages.Settings;
 
-/// <summary>Data hygiene: the first-ingest checklist, demo data on a button, deletion of demo and test data (owners and admins).</summary>
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, IngestWriter writer, TimeProvider clock)
-    : DashboardPageModel(current)
+/// <summary>
+/// Workspace settings: the policy kill switch, the first-ingest checklist, demo data on a button, deletion of demo and
+/// test data (owners and admins change settings and delete).
+/// </summary>
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
+    PolicySnapshot policy) : DashboardPageModel(current)
 {
+    public string PolicyMode { get; private set; } = PolicyModes.Enforce;
+
     public IngestChecklist Checklist { get; private set; } = null!;
 
     [TempData]
@@ -19,7 +26,29 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     {
         ViewData["Nav"] = "settings";
         Checklist = await IngestChecklist.ForAsync(db, Membership.WorkspaceId, ct);
+        PolicyMode = await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).Select(w => w.PolicyMode).SingleAsync(ct);
         return Page();
+    }
+
+    /// <summary>The kill switch: in observe mode /v1/policy reports what it would do but always answers allow.</summary>
+    public async Task<IActionResult> OnPostPolicyModeAsync(string mode, CancellationToken ct)
+    {
+        if (!Membership.CanManage)
+        {
+            return Forbid();
+        }
+
+        if (mode is not (PolicyModes.Enforce or PolicyModes.Observe))
+        {
+            return BadRequest();
+        }
+
+        await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).ExecuteUpdateAsync(s => s.SetProperty(w => w.PolicyMode, mode), ct);
+        await policy.ReloadAsync(ct);
+        Message = mode == PolicyModes.Observe
+            ? "Observe mode: /v1/policy now always answers allow and reports what it would have done."
+            : "Enforce mode: /v1/policy answers the budgets' actions again.";
+        return RedirectToPage();
     }
 
     public async Task<IActionResult> OnPostDemoAsync()
