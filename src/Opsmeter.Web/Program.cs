@@ -19,6 +19,7 @@ LocalPostgres? embeddedDatabase = null;
 try
 {
     embeddedDatabase = builder.AddDatabase();
+    builder.Services.AddHostedService<DatabaseInitializer>(); // first: the other hosted services (Data Protection's key ring too) need the schema
     builder.AddOpsmeterLogging();
     builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = IngestOptions.MaxBatchBodyBytes);
     builder.Services.AddSingleton(TimeProvider.System);
@@ -34,7 +35,6 @@ try
     builder.Services.AddOptionsWithValidateOnStart<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations();
     builder.Services.AddSingleton<PriceCatalog>();
     builder.Services.AddScoped<WorkspaceBootstrap>();
-    builder.Services.AddHostedService<DatabaseInitializer>();
     builder.Services.AddSingleton<IngestWriter>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
     builder.Services.AddSingleton<RollupWorker>();

@@ -19,7 +19,8 @@ public sealed record BudgetResponse(
     string OnExceeded, int? MaxOutputTokens, string? FallbackModel, string[] DataModes, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     internal static BudgetResponse From(Budget b) => new(b.Id, b.Name,
-        new BudgetScope(b.ScopeDimension, b.ScopeValue), b.Period, b.TimeZone, b.LimitUsd, b.WarningThresholds, b.OnExceeded,
+        new BudgetScope(b.ScopeDimension, b.ScopeValue), b.Period, b.TimeZone, Pricing.Money.Normalize(b.LimitUsd),
+        [.. b.WarningThresholds.Select(Pricing.Money.Normalize)], b.OnExceeded,
         b.MaxOutputTokens, b.FallbackModel, b.DataModes, b.CreatedAt, b.UpdatedAt);
 }
 

@@ -27,7 +27,7 @@ internal static class BudgetRules
         BudgetPeriod.Containing(now, budget.Period, FindZone(budget.TimeZone) ?? TimeZoneInfo.Utc);
 
     public static decimal Utilization(decimal spendUsd, decimal limitUsd) =>
-        limitUsd <= 0 ? 0 : Math.Round(spendUsd / limitUsd, 4);
+        limitUsd <= 0 ? 0 : Pricing.Money.Normalize(Math.Round(spendUsd / limitUsd, 4));
 
     /// <summary>exceeded at or over the limit, warning at or over the lowest threshold, else ok.</summary>
     public static string State(decimal spendUsd, decimal limitUsd, IReadOnlyCollection<decimal> thresholds) =>

@@ -17,7 +17,7 @@ internal static class BudgetStatus
     {
         var period = BudgetRules.CurrentPeriod(budget, now);
         var spend = await BudgetSpend.ForAsync(dataSource, budget, period.Start, period.End, ct);
-        return new BudgetStatusResponse(budget.Id, period.Start, period.End, spend, budget.LimitUsd,
+        return new BudgetStatusResponse(budget.Id, period.Start, period.End, spend, Pricing.Money.Normalize(budget.LimitUsd),
             BudgetRules.Utilization(spend, budget.LimitUsd), BudgetRules.State(spend, budget.LimitUsd, budget.WarningThresholds),
             BudgetRules.Forecast(spend, period, now));
     }

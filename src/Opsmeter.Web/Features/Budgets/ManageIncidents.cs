@@ -10,7 +10,7 @@ public sealed record IncidentResponse(Guid Id, Guid BudgetId, string BudgetName,
     string Level, decimal Threshold, string State, DateTimeOffset OpenedAt, DateTimeOffset? EscalatedAt, DateTimeOffset? AcknowledgedAt,
     string? AcknowledgedBy, DateTimeOffset? ResolvedAt, string? Note)
 {
-    internal static IncidentResponse From(Incident i) => new(i.Id, i.BudgetId, i.BudgetName, i.PeriodStart, i.PeriodEnd, i.Level, i.Threshold,
+    internal static IncidentResponse From(Incident i) => new(i.Id, i.BudgetId, i.BudgetName, i.PeriodStart, i.PeriodEnd, i.Level, Pricing.Money.Normalize(i.Threshold),
         i.State, i.OpenedAt, i.EscalatedAt, i.AcknowledgedAt, i.AcknowledgedBy, i.ResolvedAt, i.Note);
 }
 

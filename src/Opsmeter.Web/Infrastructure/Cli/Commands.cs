@@ -9,12 +9,17 @@ namespace Opsmeter.Web.Infrastructure.Cli;
 /// </summary>
 internal static class Commands
 {
+    private const string Usage = "Usage: migrate | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]";
+
     public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "apikey";
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         switch (args)
         {
+            case [.., "--help" or "-h"]:
+                Console.WriteLine(Usage);
+                return 0;
             case ["migrate", ..]:
                 await app.Services.PrepareDatabaseAsync(migrate: true);
                 Console.WriteLine("The database is up to date.");
@@ -23,7 +28,7 @@ internal static class Commands
                 return await CreateKeyAsync(app, Option(options, "--workspace") ?? "default",
                     Option(options, "--scopes") ?? ApiKeyScopes.Ingest, Option(options, "--name") ?? "cli");
             default:
-                await Console.Error.WriteLineAsync("Usage: migrate | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]");
+                await Console.Error.WriteLineAsync(Usage);
                 return 2;
         }
     }

@@ -1,5 +1,4 @@
 using Hangfire;
-using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using Microsoft.AspNetCore.DataProtection;
 using Opsmeter.Web.Features.Budgets;
@@ -46,10 +45,10 @@ internal static class JobsSetup
         return services;
     }
 
+    /// <summary>The job dashboard shows payloads and can trigger jobs: behind the dashboard's sign-in policy (anonymous → sign-in page).</summary>
     public static void MapOpsmeterJobsDashboard(this WebApplication app) =>
-        app.UseHangfireDashboard(DashboardPath, new DashboardOptions
+        app.MapHangfireDashboardWithAuthorizationPolicy(Auth.AuthSetup.DashboardPolicy, DashboardPath, new DashboardOptions
         {
-            Authorization = [new SignedInManagerFilter()],
             DashboardTitle = "Opsmeter jobs",
             AppPath = "/Dashboard",
         });
@@ -64,11 +63,5 @@ internal static class JobsSetup
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
-
-    /// <summary>The job dashboard shows payloads and can trigger jobs: only for signed-in people.</summary>
-    private sealed class SignedInManagerFilter : IDashboardAuthorizationFilter
-    {
-        public bool Authorize(DashboardContext context) => context.GetHttpContext().User.Identity?.IsAuthenticated == true;
     }
 }

@@ -86,6 +86,21 @@ public sealed class BudgetPagesTests(OpsmeterApp app)
     }
 
     [Fact]
+    public async Task The_job_dashboard_is_for_signed_in_people_only()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        using var anonymous = DashboardUser.For(app);
+        var redirected = await anonymous.Client.GetAsync("/dashboard/jobs");
+        Assert.Equal(HttpStatusCode.Redirect, redirected.StatusCode);
+        Assert.StartsWith("/account/signin", redirected.Headers.Location!.PathAndQuery, StringComparison.OrdinalIgnoreCase);
+
+        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+        var (page, html) = await owner.GetAsync("/dashboard/jobs/recurring");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("budgets:evaluate", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Workspace_B_never_sees_the_budgets_or_incidents_of_A()
     {
         var a = await app.CreateWorkspaceAsync();
