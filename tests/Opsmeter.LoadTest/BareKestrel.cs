@@ -9,7 +9,7 @@ using Opsmeter.Web.Features.Ingest;
 namespace Opsmeter.LoadTest;
 
 /// <summary>
-/// The ceiling for single-event ingest: a bare Kestrel endpoint that reads the same JSON with the same
+/// The ceilings for single-event ingest and for the policy: a bare Kestrel endpoint that reads the same JSON with the same
 /// source-generated serializer and answers, with no validation, pricing or database. Runs as its own
 /// process (<c>bare-server</c>) so it competes for the CPU exactly as Opsmeter does.
 /// </summary>
@@ -26,6 +26,8 @@ internal static class BareKestrel
             var body = await JsonSerializer.DeserializeAsync(request.Body, IngestJsonContext.Default.IngestEventRequest);
             return body?.Provider is null ? Results.BadRequest() : Results.Ok();
         });
+        // The ceiling for /v1/policy: a GET answered with a small JSON body from memory.
+        app.MapGet("/policy", () => Results.Json(new { action = "allow", reasons = Array.Empty<string>(), mode = "enforce", ttlSeconds = 15 }));
         await app.StartAsync();
         // The same line Kestrel logs, so the benchmark finds the port the same way for both servers.
         Console.WriteLine($"Now listening on: {app.Urls.First()}");

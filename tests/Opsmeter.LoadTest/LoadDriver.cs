@@ -17,8 +17,24 @@ internal sealed record PhaseResult(string Name, long Requests, long Events, long
 /// </summary>
 internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrency)
 {
-    public async Task<PhaseResult> RunAsync(string name, string path, int eventsPerRequest, TimeSpan duration,
-        Func<long> serverBytes)
+    public Task<PhaseResult> RunAsync(string name, string path, int eventsPerRequest, TimeSpan duration, Func<long> serverBytes)
+    {
+        var runId = $"{name}-{Guid.NewGuid():N}"[..24];
+        return RunCoreAsync(name, eventsPerRequest, duration, serverBytes, (client, first) =>
+        {
+            var body = eventsPerRequest == 1 ? Payloads.Event(runId, first) : Payloads.Batch(runId, first, eventsPerRequest);
+            var content = new StringContent(body, Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            return client.PostAsync(path, content, CancellationToken.None);
+        });
+    }
+
+    /// <summary>GETs <paramref name="path"/> in a closed loop; each answer counts as one "event" (a request served).</summary>
+    public Task<PhaseResult> RunGetAsync(string name, string path, TimeSpan duration, Func<long> serverBytes) =>
+        RunCoreAsync(name, 1, duration, serverBytes, (client, _) => client.GetAsync(path, CancellationToken.None));
+
+    private async Task<PhaseResult> RunCoreAsync(string name, int eventsPerRequest, TimeSpan duration, Func<long> serverBytes,
+        Func<HttpClient, long, Task<HttpResponseMessage>> send)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
         using var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
@@ -27,7 +43,6 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
             client.DefaultRequestHeaders.Add("X-API-Key", apiKey);
         }
 
-        var runId = $"{name}-{Guid.NewGuid():N}"[..24];
         long sequence = 0, requests = 0, failures = 0, peak = 0;
         var latencies = new List<double>[concurrency];
         var stopwatch = Stopwatch.StartNew();
@@ -39,13 +54,10 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
             while (!stop.IsCancellationRequested)
             {
                 var first = Interlocked.Add(ref sequence, eventsPerRequest) - eventsPerRequest;
-                var body = eventsPerRequest == 1 ? Payloads.Event(runId, first) : Payloads.Batch(runId, first, eventsPerRequest);
-                using var content = new StringContent(body, Encoding.UTF8);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    using var response = await client.PostAsync(path, content, CancellationToken.None);
+                    using var response = await send(client, first);
                     if (!response.IsSuccessStatusCode)
                     {
                         Interlocked.Increment(ref failures);
