@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.Notifications;
+using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.IntegrationTests.Infrastructure;
 using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
@@ -63,6 +67,17 @@ public sealed class IncidentTests(OpsmeterApp app)
         Assert.Equal(1, results.Sum(r => r!.Changed.Count));
         var stored = await app.WithDbAsync(db => db.Incidents.Where(i => i.WorkspaceId == ws.Id).ToListAsync());
         Assert.Equal("exceeded", Assert.Single(stored).Level);
+
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await ManageChannels.CreateAsync(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>(),
+                scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>(), TimeProvider.System, ws.Id,
+                new ChannelForm { Name = "hook", Url = "http://127.0.0.1:9/never", Format = WebhookFormats.Generic }, CancellationToken.None);
+        }
+
+        var announced = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => NotifyAtAsync(app, ws, day.AddHours(6)))));
+        Assert.Single(announced.SelectMany(a => a));
+        Assert.Equal(1, await app.WithDbAsync(db => db.WebhookDeliveries.CountAsync(d => d.WorkspaceId == ws.Id)));
     }
 
     [Fact]
