@@ -1,6 +1,7 @@
 using FluentValidation;
 using Npgsql;
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
@@ -65,6 +66,7 @@ try
     app.MapPricingEndpoints();
     app.MapUsageEndpoints();
     app.MapBudgetEndpoints();
+    app.MapExportEndpoints();
     app.MapRazorPages();
     app.MapGet("/", () => Results.Redirect("/Dashboard")).ExcludeFromDescription();
 

@@ -44,12 +44,15 @@ internal sealed class BudgetRequestValidator : AbstractValidator<BudgetRequest>
             .WithMessage($"period must be one of: {string.Join(", ", BudgetRules.Periods)}.");
         RuleFor(x => x.TimeZone).Must(z => z is null || BudgetRules.FindZone(z) is not null)
             .WithMessage("timeZone must be an IANA time zone name, such as Europe/Berlin.");
-        RuleFor(x => x.LimitUsd).NotNull().GreaterThan(0).LessThan(1_000_000_000m);
+        // The columns keep 6 decimals for the limit and 4 for thresholds: more would be rounded away on save.
+        RuleFor(x => x.LimitUsd).NotNull().GreaterThan(0).LessThan(1_000_000_000m)
+            .Must(l => l is null || decimal.Round(l.Value, 6) == l.Value).WithMessage("limitUsd takes up to 6 decimals.");
         RuleFor(x => x.WarningThresholds).Must(t => t!.Length <= 10 && t.Distinct().Count() == t.Length)
             .WithMessage("warningThresholds takes up to 10 distinct fractions of the limit.")
             .When(x => x.WarningThresholds is not null);
         RuleForEach(x => x.WarningThresholds).ExclusiveBetween(0m, 1m)
-            .WithMessage("Each warning threshold is a fraction of the limit, above 0 and below 1 (0.8 = 80 %).");
+            .WithMessage("Each warning threshold is a fraction of the limit, above 0 and below 1 (0.8 = 80 %).")
+            .Must(t => decimal.Round(t, 4) == t).WithMessage("A warning threshold takes up to 4 decimals (0.3333 = 33.33 %).");
         RuleFor(x => x.OnExceeded).Must(a => a is null || ExceededActions.Contains(a))
             .WithMessage($"onExceeded must be one of: {string.Join(", ", ExceededActions)}.");
         RuleFor(x => x.MaxOutputTokens).NotNull().WithMessage("maxOutputTokens is required when onExceeded is clamp.")

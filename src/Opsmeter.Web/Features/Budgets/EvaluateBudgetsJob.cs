@@ -21,6 +21,7 @@ internal sealed class EvaluateBudgetsJob(OpsmeterDbContext db, NpgsqlDataSource 
 {
     public const string RecurringId = "budgets:evaluate";
 
+    [Hangfire.AutomaticRetry(Attempts = 0)] // the next minute's run is the retry
     public async Task RunAsync(CancellationToken ct) => await RunAsync(workspaceId: null, ct);
 
     /// <summary>Evaluates every budget, or one workspace's (the dashboard's "Evaluate now").</summary>
@@ -31,7 +32,15 @@ internal sealed class EvaluateBudgetsJob(OpsmeterDbContext db, NpgsqlDataSource 
             .OrderBy(b => b.Id).Select(b => b.Id).ToListAsync(ct);
         foreach (var id in ids)
         {
-            await EvaluateAsync(id, ct);
+            try
+            {
+                await EvaluateAsync(id, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One broken budget must not stop the others, the notifications or the policy refresh.
+                logger.LogError(e, "Could not evaluate budget {BudgetId}", id);
+            }
         }
 
         await notifier.NotifyDueAsync(workspaceId, ct);
@@ -66,6 +75,8 @@ internal sealed class EvaluateBudgetsJob(OpsmeterDbContext db, NpgsqlDataSource 
                     live.Threshold = 1m;
                     live.EscalatedAt = now;
                     live.SpendUsd = spend;
+                    live.LimitUsd = budget.LimitUsd;
+                    live.BudgetName = budget.Name;
                     changed.Add(live);
                 }
                 else

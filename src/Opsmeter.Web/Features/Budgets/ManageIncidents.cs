@@ -31,9 +31,9 @@ internal static class ManageIncidents
         string? note, CancellationToken ct)
     {
         var incident = await db.Incidents.SingleOrDefaultAsync(i => i.Id == id && i.WorkspaceId == workspaceId, ct);
-        if (incident is null || incident.State == IncidentStates.Resolved)
+        if (incident is null || incident.State == IncidentStates.Resolved || incident.State == to)
         {
-            return incident;
+            return incident; // resolved is final; acknowledging twice keeps the first who and when
         }
 
         var now = clock.GetUtcNow();

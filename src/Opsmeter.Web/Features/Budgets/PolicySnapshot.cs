@@ -12,7 +12,9 @@ internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, st
     /// <summary>The spend now: the evaluated figure while its period lasts, zero once a new period began.</summary>
     public decimal SpendAt(DateTimeOffset now) => EvaluatedPeriod is { } p && now >= p.Start && now < p.End ? SpendUsd : 0m;
 
-    public string StateAt(DateTimeOffset now) => BudgetRules.State(SpendAt(now), LimitUsd, Thresholds);
+    /// <param name="now">The instant asked about.</param>
+    /// <param name="plusUsd">Spend not evaluated yet that counts, such as the event being acknowledged.</param>
+    public string StateAt(DateTimeOffset now, decimal plusUsd = 0) => BudgetRules.State(SpendAt(now) + plusUsd, LimitUsd, Thresholds);
 
     public decimal UtilizationAt(DateTimeOffset now) => BudgetRules.Utilization(SpendAt(now), LimitUsd);
 
@@ -41,11 +43,26 @@ internal static class PolicyModes
 internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider clock, ILogger<PolicySnapshot> logger) : BackgroundService
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(15);
+    private readonly SemaphoreSlim reloading = new(1, 1);
     private volatile FrozenDictionary<Guid, WorkspacePolicy> current = FrozenDictionary<Guid, WorkspacePolicy>.Empty;
 
     public WorkspacePolicy For(Guid workspaceId) => current.GetValueOrDefault(workspaceId, WorkspacePolicy.Empty);
 
+    /// <summary>Reads every budget and mode again. One reload at a time, so an older read never replaces a newer one.</summary>
     public async Task ReloadAsync(CancellationToken ct)
+    {
+        await reloading.WaitAsync(ct);
+        try
+        {
+            await LoadAsync(ct);
+        }
+        finally
+        {
+            reloading.Release();
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();

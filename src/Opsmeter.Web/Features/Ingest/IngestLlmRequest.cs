@@ -20,18 +20,22 @@ internal static class IngestLlmRequest
 
         // Not cancelled with the request: once queued, the event is committed whether or not the client waits.
         var outcomes = await writer.SubmitAsync([priced.Row]);
-        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog, BudgetFlags(policy.For(workspaceId), priced.Row, clock.GetUtcNow())));
+        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog, BudgetFlags(policy.For(workspaceId), priced.Row,
+            outcomes[0].Duplicate ? 0 : outcomes[0].CostUsd, clock.GetUtcNow())));
     }
 
-    /// <summary>Whether a budget that counts this event is in warning, or exceeded, as of the last evaluation.</summary>
-    public static (bool Warning, bool Exceeded) BudgetFlags(WorkspacePolicy policy, LlmRequest row, DateTimeOffset now)
+    /// <summary>
+    /// Whether a budget that counts this event is in warning, or exceeded: its last evaluated spend plus this event's
+    /// cost (zero for a duplicate, already counted), so the event that crosses the limit is answered exceeded.
+    /// </summary>
+    public static (bool Warning, bool Exceeded) BudgetFlags(WorkspacePolicy policy, LlmRequest row, decimal costUsd, DateTimeOffset now)
     {
         var (warning, exceeded) = (false, false);
         foreach (var budget in policy.Budgets)
         {
             if (budget.Applies(dimension => EventValue(row, dimension), row.DataMode))
             {
-                var state = budget.StateAt(now);
+                var state = budget.StateAt(now, costUsd);
                 warning |= state == BudgetRules.Warning;
                 exceeded |= state == BudgetRules.Exceeded;
             }

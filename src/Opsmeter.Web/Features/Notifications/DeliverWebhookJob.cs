@@ -25,7 +25,10 @@ internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory
     [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [30, 120, 600, 1800, 3600], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     public async Task RunAsync(Guid deliveryId, CancellationToken ct)
     {
-        var delivery = await db.WebhookDeliveries.SingleOrDefaultAsync(d => d.Id == deliveryId, ct);
+        // Locked for the attempt: a second run of the same delivery (a re-queued orphan) skips it instead of sending twice.
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var delivery = await db.WebhookDeliveries.FromSql($"SELECT * FROM webhook_deliveries WHERE id = {deliveryId} FOR UPDATE SKIP LOCKED")
+            .SingleOrDefaultAsync(ct);
         if (delivery is not { Status: Pending })
         {
             return;
@@ -51,7 +54,7 @@ internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory
             delivery.LastStatusCode = (int)response.StatusCode;
             delivery.LastError = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        catch (Exception e) when (!ct.IsCancellationRequested)
         {
             delivery.LastStatusCode = null;
             delivery.LastError = e.Message.Length > 500 ? e.Message[..500] : e.Message;
@@ -61,6 +64,7 @@ internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory
         delivery.Status = delivered ? Delivered : delivery.Attempts > Retries ? Failed : Pending;
         delivery.DeliveredAt = delivered ? delivery.LastAttemptAt : null;
         await db.SaveChangesAsync(CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
         if (!delivered)
         {
             logger.LogWarning("Webhook delivery {DeliveryId} to channel {ChannelId}, attempt {Attempt}: {Error}",

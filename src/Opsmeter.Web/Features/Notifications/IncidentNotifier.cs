@@ -63,6 +63,24 @@ internal sealed class IncidentNotifier(OpsmeterDbContext db, NpgsqlDataSource da
             jobs.Enqueue<DeliverWebhookJob>(j => j.RunAsync(delivery.Id, CancellationToken.None));
         }
 
+        await RequeueOrphansAsync(scope, now, ct);
         return [.. deliveries.Select(d => d.Id)];
+    }
+
+    /// <summary>
+    /// A delivery is committed before its job is queued; if the process died in between, it would wait forever.
+    /// Deliveries never attempted two minutes after they were written are queued again (the job locks the row
+    /// and skips one already sent, so a second queueing never sends twice).
+    /// </summary>
+    private async Task RequeueOrphansAsync(Guid scope, DateTimeOffset now, CancellationToken ct)
+    {
+        var stale = now - TimeSpan.FromMinutes(2);
+        var orphans = await db.WebhookDeliveries.AsNoTracking()
+            .Where(d => (scope == Guid.Empty || d.WorkspaceId == scope) && d.Status == DeliverWebhookJob.Pending && d.Attempts == 0 && d.CreatedAt < stale)
+            .Select(d => d.Id).Take(1000).ToListAsync(ct);
+        foreach (var id in orphans)
+        {
+            jobs.Enqueue<DeliverWebhookJob>(j => j.RunAsync(id, CancellationToken.None));
+        }
     }
 }

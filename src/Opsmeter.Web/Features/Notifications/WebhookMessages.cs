@@ -27,8 +27,8 @@ internal static class WebhookMessages
         if (format == WebhookFormats.Slack)
         {
             var headline = string.Create(CultureInfo.InvariantCulture,
-                $"{(incident.Level == BudgetRules.Exceeded ? ":rotating_light:" : ":warning:")} Budget *{budget.Name}* {incident.Level}: {incident.SpendUsd:0.00} of {incident.LimitUsd:0.00} USD ({utilization:P0}) this {budget.Period} period");
-            var top = string.Join("\n", drivers.Take(8).Select(d => string.Create(CultureInfo.InvariantCulture, $"• {d.Dimension} `{d.Value}`: {d.CostUsd:0.00} USD")));
+                $"{(incident.Level == BudgetRules.Exceeded ? ":rotating_light:" : ":warning:")} Budget *{SlackText(budget.Name)}* {incident.Level}: {incident.SpendUsd:0.00} of {incident.LimitUsd:0.00} USD ({utilization:P0}) this {budget.Period} period");
+            var top = string.Join("\n", drivers.Take(8).Select(d => string.Create(CultureInfo.InvariantCulture, $"• {d.Dimension} `{SlackText(d.Value)}`: {d.CostUsd:0.00} USD")));
             return JsonSerializer.Serialize(new
             {
                 text = headline,
@@ -54,7 +54,14 @@ internal static class WebhookMessages
         }, JsonSerializerOptions.Web);
     }
 
+    /// <summary>
+    /// Values from events (user ids, tags) are not trusted: Slack reads &lt;…&gt; as mentions and links and backticks as code
+    /// spans, so the control characters are escaped (as Slack documents) and backticks dropped.
+    /// </summary>
+    public static string SlackText(string value) => value.Replace("&", "&amp;", StringComparison.Ordinal)
+        .Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal);
+
     public static string Test(string format, WebhookChannel channel, DateTimeOffset now) => format == WebhookFormats.Slack
-        ? JsonSerializer.Serialize(new { text = $"Opsmeter test message for channel '{channel.Name}'. Budget incidents will arrive here." }, JsonSerializerOptions.Web)
+        ? JsonSerializer.Serialize(new { text = $"Opsmeter test message for channel '{SlackText(channel.Name)}'. Budget incidents will arrive here." }, JsonSerializerOptions.Web)
         : JsonSerializer.Serialize(new { type = "test", workspaceId = channel.WorkspaceId, channel = channel.Name, sentAt = now }, JsonSerializerOptions.Web);
 }

@@ -65,18 +65,12 @@ internal static partial class UsageQueries
             : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, ct);
     }
 
-    private static async Task<List<UsageRow>> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
-        string keyExpression, int limit, CancellationToken ct, bool byTime = false)
+    /// <summary>
+    /// Binds @workspace, @from, @to and @mode (which <paramref name="sql"/> already uses) and appends the environment and
+    /// dimension conditions of <paramref name="filter"/>; column names come only from <see cref="FilterColumns"/>.
+    /// </summary>
+    public static void AddFilter(NpgsqlCommand command, StringBuilder sql, Guid workspaceId, UsageFilter filter)
     {
-        var sql = new StringBuilder($"""
-            SELECT {keyExpression} AS key, count(*), count(*) FILTER (WHERE status = 'error'),
-                   coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost_usd), 0),
-                   avg(latency_ms)::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
-                   count(*) FILTER (WHERE cost_status = 'unpriced')
-            FROM llm_requests
-            WHERE workspace_id = @workspace AND occurred_at >= @from AND occurred_at < @to AND data_mode = @mode
-            """);
-        await using var command = db.CreateCommand();
         command.Parameters.AddWithValue("workspace", workspaceId);
         command.Parameters.AddWithValue("from", filter.From.ToUniversalTime());
         command.Parameters.AddWithValue("to", filter.To.ToUniversalTime());
@@ -92,6 +86,21 @@ internal static partial class UsageQueries
             sql.Append(System.Globalization.CultureInfo.InvariantCulture, $" AND {FilterColumns[name]} = @f_{name}");
             command.Parameters.AddWithValue($"f_{name}", value);
         }
+    }
+
+    private static async Task<List<UsageRow>> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
+        string keyExpression, int limit, CancellationToken ct, bool byTime = false)
+    {
+        var sql = new StringBuilder($"""
+            SELECT {keyExpression} AS key, count(*), count(*) FILTER (WHERE status = 'error'),
+                   coalesce(sum(input_tokens), 0)::bigint, coalesce(sum(output_tokens), 0)::bigint, coalesce(sum(cost_usd), 0),
+                   avg(latency_ms)::float8, percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms),
+                   count(*) FILTER (WHERE cost_status = 'unpriced')
+            FROM llm_requests
+            WHERE workspace_id = @workspace AND occurred_at >= @from AND occurred_at < @to AND data_mode = @mode
+            """);
+        await using var command = db.CreateCommand();
+        AddFilter(command, sql, workspaceId, filter);
 
         sql.Append(System.Globalization.CultureInfo.InvariantCulture,
             $" GROUP BY 1 HAVING count(*) > 0 ORDER BY {(byTime ? "1" : "6 DESC, 1")} LIMIT {limit}");

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
@@ -13,6 +15,9 @@ namespace Opsmeter.Web.Infrastructure.Auth;
 internal static class AuthSetup
 {
     public const string DashboardPolicy = "dashboard";
+
+    /// <summary>Signed in and owner or admin of at least one workspace: the Hangfire job dashboard.</summary>
+    public const string JobsPolicy = "jobs";
 
     public static IServiceCollection AddOpsmeterAuth(this IServiceCollection services)
     {
@@ -50,7 +55,22 @@ internal static class AuthSetup
         var authorization = services.AddAuthorizationBuilder()
             .AddPolicy(DashboardPolicy, policy => policy
                 .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
-                .RequireAuthenticatedUser());
+                .RequireAuthenticatedUser())
+            .AddPolicy(JobsPolicy, policy => policy
+                .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
+                .RequireAuthenticatedUser()
+                .RequireAssertion(async context =>
+                {
+                    if (context.Resource is not HttpContext http
+                        || !Guid.TryParse(context.User.FindFirstValue(System.Security.Claims.ClaimTypes.NameIdentifier), out var userId))
+                    {
+                        return false;
+                    }
+
+                    var db = http.RequestServices.GetRequiredService<OpsmeterDbContext>();
+                    return await db.WorkspaceMembers.AnyAsync(m => m.UserId == userId
+                        && (m.Role == WorkspaceRoles.Owner || m.Role == WorkspaceRoles.Admin));
+                }));
         foreach (var scope in ApiKeyScopes.All)
         {
             authorization.AddPolicy(ApiKeyScopes.Policy(scope), policy => policy

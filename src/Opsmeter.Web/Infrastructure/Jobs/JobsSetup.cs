@@ -40,14 +40,19 @@ internal static class JobsSetup
         services.AddScoped<EvaluateBudgetsJob>();
         services.AddScoped<IncidentNotifier>();
         services.AddScoped<DeliverWebhookJob>();
-        services.AddHttpClient(DeliverWebhookJob.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        // No redirects: a webhook answers where it was configured, and a redirect must not carry the signed body elsewhere.
+        services.AddHttpClient(DeliverWebhookJob.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
         services.AddDataProtection().SetApplicationName("Opsmeter").PersistKeysToDbContext<OpsmeterDbContext>();
         return services;
     }
 
-    /// <summary>The job dashboard shows payloads and can trigger jobs: behind the dashboard's sign-in policy (anonymous → sign-in page).</summary>
+    /// <summary>
+    /// The job dashboard shows payloads and can trigger or delete any workspace's jobs: for people who own or administer
+    /// a workspace (<see cref="Auth.AuthSetup.JobsPolicy"/>); anonymous visitors go to the sign-in page.
+    /// </summary>
     public static void MapOpsmeterJobsDashboard(this WebApplication app) =>
-        app.MapHangfireDashboardWithAuthorizationPolicy(Auth.AuthSetup.DashboardPolicy, DashboardPath, new DashboardOptions
+        app.MapHangfireDashboardWithAuthorizationPolicy(Auth.AuthSetup.JobsPolicy, DashboardPath, new DashboardOptions
         {
             DashboardTitle = "Opsmeter jobs",
             AppPath = "/Dashboard",

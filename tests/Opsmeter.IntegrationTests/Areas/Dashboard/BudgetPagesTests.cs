@@ -94,6 +94,10 @@ public sealed class BudgetPagesTests(OpsmeterApp app)
         Assert.Equal(HttpStatusCode.Redirect, redirected.StatusCode);
         Assert.StartsWith("/account/signin", redirected.Headers.Location!.PathAndQuery, StringComparison.OrdinalIgnoreCase);
 
+        using var member = await DashboardUser.SignedInAsync(app, ws.Id, WorkspaceRoles.Member);
+        var denied = await member.Client.GetAsync("/dashboard/jobs");
+        Assert.StartsWith("/account/denied", denied.Headers.Location!.PathAndQuery, StringComparison.OrdinalIgnoreCase);
+
         using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
         var (page, html) = await owner.GetAsync("/dashboard/jobs/recurring");
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);

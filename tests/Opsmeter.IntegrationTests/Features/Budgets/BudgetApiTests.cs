@@ -67,6 +67,11 @@ public sealed class BudgetApiTests(OpsmeterApp app)
         var clampErrors = (await clamp.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.True(clampErrors.TryGetProperty("maxOutputTokens", out _));
         Assert.True(clampErrors.TryGetProperty("scope.value", out _));
+
+        // The columns keep 4 decimals for thresholds and 6 for the limit: more is refused, never silently rounded.
+        var precise = await ws.Client.PostAsync("/v1/budgets", Json("""{"name":"p","limitUsd":0.0000001,"warningThresholds":[0.33333]}"""));
+        var preciseErrors = (await precise.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.True(preciseErrors.TryGetProperty("limitUsd", out _) && preciseErrors.TryGetProperty("warningThresholds[0]", out _), preciseErrors.ToString());
         Assert.Empty((await ws.Client.GetFromJsonAsync<JsonElement>("/v1/budgets")).EnumerateArray());
     }
 

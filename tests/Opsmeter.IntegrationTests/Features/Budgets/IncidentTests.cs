@@ -94,6 +94,9 @@ public sealed class IncidentTests(OpsmeterApp app)
         Assert.Equal("acknowledged", acked.GetProperty("state").GetString());
         Assert.StartsWith("api-key:om_", acked.GetProperty("acknowledgedBy").GetString());
         Assert.Equal("looking into the support bot", acked.GetProperty("note").GetString());
+        var again = await (await ws.Client.PostAsync($"/v1/incidents/{incident.Id}/acknowledge", Json("{}"))).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(acked.GetProperty("acknowledgedAt").GetDateTimeOffset(), again.GetProperty("acknowledgedAt").GetDateTimeOffset(),
+            TimeSpan.FromMilliseconds(1)); // the first stays (PostgreSQL keeps microseconds)
 
         var resolved = await (await ws.Client.PostAsync($"/v1/incidents/{incident.Id}/resolve", Json("""{"note":"prompt fixed"}"""))).Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("resolved", resolved.GetProperty("state").GetString());

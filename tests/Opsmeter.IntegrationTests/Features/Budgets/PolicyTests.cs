@@ -55,6 +55,13 @@ public sealed class PolicyTests(OpsmeterApp app)
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.False(clear.GetProperty("budgetExceeded").GetBoolean() || clear.GetProperty("budgetWarning").GetBoolean());
 
+        // The event that crosses the limit is answered exceeded, before any evaluation has seen it.
+        await IngestCostAsync(ws, 1m, now.AddSeconds(-20), endpointTag: "f");
+        await CreateBudgetAsync(ws, """{"name":"f budget","scope":{"dimension":"endpointTag","value":"f"},"limitUsd":10}""");
+        var crossing = await (await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"house-model","endpointTag":"f","inputTokens":1,"outputTokens":1,"costUsd":9.5,"status":"success"}""")))
+            .Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(crossing.GetProperty("budgetExceeded").GetBoolean());
+
         var status = await ws.Client.GetFromJsonAsync<JsonElement>("/v1/diagnostics/workspace-status");
         Assert.Equal(("critical", true, true), (status.GetProperty("severity").GetString(), status.GetProperty("isBudgetExceeded").GetBoolean(),
             status.GetProperty("providerCallsContinue").GetBoolean()));

@@ -25,6 +25,7 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         ViewData["Nav"] = "overview";
+        ViewData["SummaryGroupBy"] = "day";
         (Filter, _, Errors) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
         var workspaceId = Membership.WorkspaceId;
         Totals = await UsageQueries.TotalsAsync(data, workspaceId, Filter, ct);

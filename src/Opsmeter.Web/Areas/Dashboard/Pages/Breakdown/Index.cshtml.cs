@@ -36,6 +36,7 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
 
         Dimension = dimension;
         ViewData["Nav"] = dimension;
+        ViewData["SummaryGroupBy"] = dimension;
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: dimension);
         Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: 1000, ct);
         Sort = sort is not null && Sorts.ContainsKey(sort) ? sort : "cost";

@@ -17,6 +17,9 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 {
     public string PolicyMode { get; private set; } = PolicyModes.Enforce;
 
+    /// <summary>The month the finance pack offers first: the one finance closes (yyyy-MM, UTC).</summary>
+    public string LastMonth => clock.GetUtcNow().UtcDateTime.AddMonths(-1).ToString("yyyy-MM", System.Globalization.CultureInfo.InvariantCulture);
+
     public IngestChecklist Checklist { get; private set; } = null!;
 
     [TempData]
