@@ -1,6 +1,7 @@
 using FluentValidation;
 using Npgsql;
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Compare;
 using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
@@ -67,6 +68,7 @@ try
     app.MapUsageEndpoints();
     app.MapBudgetEndpoints();
     app.MapExportEndpoints();
+    app.MapCompareEndpoints();
     app.MapRazorPages();
     app.MapGet("/", () => Results.Redirect("/Dashboard")).ExcludeFromDescription();
 
