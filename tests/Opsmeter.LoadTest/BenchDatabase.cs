@@ -11,9 +11,11 @@ internal sealed class BenchDatabase : IAsyncDisposable
 {
     private readonly LocalPostgres? cluster;
     private readonly string? folder;
+    private readonly bool durable;
 
-    private BenchDatabase(string connectionString, LocalPostgres? cluster, string? folder)
+    private BenchDatabase(string connectionString, LocalPostgres? cluster, string? folder, bool durable)
     {
+        this.durable = durable;
         ConnectionString = connectionString;
         this.cluster = cluster;
         this.folder = folder;
@@ -21,7 +23,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
     public string ConnectionString { get; }
 
-    public string Description => cluster is null ? "given server" : "local cluster, fsync on, same machine";
+    public string Description => cluster is null ? "given server" : $"local cluster, fsync {(durable ? "on" : "off")}, same machine";
 
     public static async Task<BenchDatabase> CreateAsync(string? server, bool durable)
     {
@@ -42,7 +44,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
             await create.ExecuteNonQueryAsync();
         }
 
-        return new BenchDatabase(new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 200 }.ConnectionString, cluster, folder);
+        return new BenchDatabase(new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 200 }.ConnectionString, cluster, folder, durable);
     }
 
     public async ValueTask DisposeAsync()

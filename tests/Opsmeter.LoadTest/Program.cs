@@ -7,6 +7,7 @@ namespace Opsmeter.LoadTest;
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- durability [--seconds 4] [--connection CS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- dashboard [--events 10000000] [--days 90] [--samples 20]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- policy [--duration 20] [--concurrency 64] [--budgets 20]
+/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- export [--rows 1000000]
 /// </code>
 /// (<c>bare-server URL</c> is how the benchmark starts its ceiling server.) A named class rather than
 /// top-level statements, so that test projects can reference both this program and Opsmeter.Web.
@@ -18,6 +19,7 @@ internal static class LoadTestProgram
         ["bare-server", var url, ..] => await RunBareServer(url),
         ["durability", .. var rest] => (await DurabilityCheck.RunAsync(Options.Parse(rest))).Passed ? 0 : 1,
         ["policy", .. var rest] => await PolicyBenchmark.RunAsync(Options.Parse(rest), budgets: (int)Options.Long(rest, "--budgets", 20)),
+        ["export", .. var rest] => await ExportBenchmark.RunAsync(Options.Parse(rest), rows: Options.Long(rest, "--rows", 1_000_000)),
         ["benchmark", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
         ["dashboard", .. var rest] => await DashboardBenchmark.RunAsync(Options.Parse(rest),
             events: Options.Long(rest, "--events", 10_000_000), days: (int)Options.Long(rest, "--days", 90), samples: (int)Options.Long(rest, "--samples", 20)),
