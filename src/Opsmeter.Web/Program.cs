@@ -37,6 +37,7 @@ try
     builder.Services.AddOptionsWithValidateOnStart<BootstrapOptions>().BindConfiguration(BootstrapOptions.Section).ValidateDataAnnotations();
     builder.Services.AddSingleton<PriceCatalog>();
     builder.Services.AddScoped<WorkspaceBootstrap>();
+    builder.Services.AddSingleton<EventPartitions>();
     builder.Services.AddSingleton<IngestWriter>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
     builder.Services.AddSingleton<RollupWorker>();

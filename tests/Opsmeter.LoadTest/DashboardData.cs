@@ -27,6 +27,13 @@ internal static class DashboardData
         var now = clock.GetUtcNow();
         var rollups = new RollupWorker(db, clock, NullLogger<RollupWorker>.Instance);
         var stopwatch = Stopwatch.StartNew();
+        await using (var partitions = db.CreateCommand("SELECT ensure_llm_request_partitions(@from, @to)"))
+        {
+            partitions.Parameters.AddWithValue("from", DateOnly.FromDateTime(now.UtcDateTime).AddDays(-days - 1));
+            partitions.Parameters.AddWithValue("to", DateOnly.FromDateTime(now.UtcDateTime).AddDays(1));
+            await partitions.ExecuteNonQueryAsync();
+        }
+
         for (long written = 0; written < events; written += Chunk)
         {
             await using (var connection = await db.OpenConnectionAsync())

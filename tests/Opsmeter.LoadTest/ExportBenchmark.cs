@@ -35,6 +35,7 @@ internal static class ExportBenchmark
         var start = DateTimeOffset.UtcNow.AddDays(-20);
         Console.Error.WriteLine($"Writing {rows:N0} events…");
         await using (var insert = db.CreateCommand($"""
+            SELECT ensure_llm_request_partitions((@start AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date);
             INSERT INTO llm_requests (workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version, user_id, tenant_id,
                 input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_input_tokens, reasoning_tokens, latency_ms, status,
                 data_mode, environment, occurred_at, received_at, cost_usd, cost_status, input_cost_usd, cached_input_cost_usd,

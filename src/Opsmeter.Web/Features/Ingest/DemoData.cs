@@ -67,6 +67,12 @@ internal static class DemoData
         // Holding the rollup worker's lock keeps a pass from folding rows this transaction deletes.
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.Database.ExecuteSqlAsync($"SELECT 1 FROM rollup_state WHERE name = 'usage' FOR UPDATE", ct);
+        // Their idempotency keys go too, so that the same test events can be sent again.
+        await db.Database.ExecuteSqlAsync($"""
+            DELETE FROM ingest_keys k USING llm_requests r
+            WHERE r.workspace_id = {workspaceId} AND r.data_mode = {dataMode}
+              AND k.workspace_id = r.workspace_id AND k.external_request_id = r.external_request_id
+            """, ct);
         var deleted = await db.LlmRequests.Where(r => r.WorkspaceId == workspaceId && r.DataMode == dataMode).ExecuteDeleteAsync(ct);
         await db.Database.ExecuteSqlAsync($"DELETE FROM usage_rollups WHERE workspace_id = {workspaceId} AND data_mode = {dataMode}", ct);
         await transaction.CommitAsync(ct);

@@ -15,28 +15,40 @@ namespace Opsmeter.Web.Features.Ingest;
 /// thread-safe. Its calls are synchronous on purpose: the loop has a thread of its own, and an await
 /// there would queue each database round trip behind every request waiting in the thread pool.
 /// </summary>
-internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
+internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions partitions) : IDisposable
 {
-    private const string Insert = """
-        INSERT INTO llm_requests (workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version,
+    private const string Columns = """
+        workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version,
             user_id, tenant_id, feature_tag, input_tokens, output_tokens, total_tokens, cached_input_tokens,
             cache_write_input_tokens, reasoning_tokens, latency_ms, status, error_code, data_mode, environment,
             occurred_at, received_at, client_cost_usd, cost_usd, cost_status, price_id, input_cost_usd,
-            cached_input_cost_usd, cache_write_cost_usd, output_cost_usd, reasoning_cost_usd, metadata)
-        SELECT * FROM unnest(@workspace_id, @id, @external_request_id, @provider, @model, @endpoint_tag, @prompt_version,
-            @user_id, @tenant_id, @feature_tag, @input_tokens, @output_tokens, @total_tokens, @cached_input_tokens,
-            @cache_write_input_tokens, @reasoning_tokens, @latency_ms, @status, @error_code, @data_mode, @environment,
-            @occurred_at, @received_at, @client_cost_usd, @cost_usd, @cost_status, @price_id, @input_cost_usd,
-            @cached_input_cost_usd, @cache_write_cost_usd, @output_cost_usd, @reasoning_cost_usd, @metadata)
-        ON CONFLICT (workspace_id, external_request_id) DO NOTHING
+            cached_input_cost_usd, cache_write_cost_usd, output_cost_usd, reasoning_cost_usd, metadata
+        """;
+
+    // The keys are claimed first (ingest_keys holds the idempotency key across all partitions of llm_requests), and
+    // only the rows whose key was new are stored: one statement, one transaction, one round trip.
+    private const string InsertSql = $"""
+        WITH batch ({Columns}) AS (
+            SELECT * FROM unnest(@workspace_id, @id, @external_request_id, @provider, @model, @endpoint_tag, @prompt_version,
+                @user_id, @tenant_id, @feature_tag, @input_tokens, @output_tokens, @total_tokens, @cached_input_tokens,
+                @cache_write_input_tokens, @reasoning_tokens, @latency_ms, @status, @error_code, @data_mode, @environment,
+                @occurred_at, @received_at, @client_cost_usd, @cost_usd, @cost_status, @price_id, @input_cost_usd,
+                @cached_input_cost_usd, @cache_write_cost_usd, @output_cost_usd, @reasoning_cost_usd, @metadata)),
+        claimed AS (
+            INSERT INTO ingest_keys (workspace_id, external_request_id, occurred_at, received_at, cost_usd, cost_status, price_id)
+            SELECT workspace_id, external_request_id, occurred_at, received_at, cost_usd, cost_status, price_id FROM batch
+            ON CONFLICT (workspace_id, external_request_id) DO NOTHING
+            RETURNING workspace_id, external_request_id)
+        INSERT INTO llm_requests ({Columns})
+        SELECT batch.* FROM batch JOIN claimed USING (workspace_id, external_request_id)
         RETURNING workspace_id, external_request_id
         """;
 
-    // Run after the insert has committed, it sees every row that blocked an insert: stored before, or
+    // Run after the insert has committed, it sees every key that blocked an insert: stored before, or
     // committed meanwhile by another writer or node.
     private const string Stored = """
         SELECT workspace_id, external_request_id, cost_usd, cost_status, price_id
-        FROM llm_requests
+        FROM ingest_keys
         WHERE (workspace_id, external_request_id) IN (SELECT * FROM unnest(@workspaces, @ids))
         """;
 
@@ -76,14 +88,17 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
     {
         connection ??= dataSource.OpenConnection();
         var outcomes = new Dictionary<(Guid, string), IngestOutcome>(rows.Count);
-        using (var insert = new NpgsqlCommand(Insert, connection))
+        partitions.EnsureFor(connection, rows);
+        try
         {
-            AddColumns(insert.Parameters, rows);
-            using var reader = insert.ExecuteReader();
-            while (reader.Read())
-            {
-                outcomes[(reader.GetGuid(0), reader.GetString(1))] = default;
-            }
+            InsertRows(rows, outcomes);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation && e.TableName == "llm_requests")
+        {
+            // "No partition found for row": a day this process believed existed was dropped by the retention job.
+            partitions.Forget();
+            partitions.EnsureFor(connection, rows);
+            InsertRows(rows, outcomes);
         }
 
         foreach (var row in rows)
@@ -109,6 +124,17 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
         }
 
         return outcomes.Count == rows.Count ? outcomes : throw new InvalidOperationException("An event was neither stored nor found.");
+    }
+
+    private void InsertRows(List<LlmRequest> rows, Dictionary<(Guid, string), IngestOutcome> outcomes)
+    {
+        using var insert = new NpgsqlCommand(InsertSql, connection);
+        AddColumns(insert.Parameters, rows);
+        using var reader = insert.ExecuteReader();
+        while (reader.Read())
+        {
+            outcomes[(reader.GetGuid(0), reader.GetString(1))] = default;
+        }
     }
 
     private static void AddColumns(NpgsqlParameterCollection p, List<LlmRequest> rows)

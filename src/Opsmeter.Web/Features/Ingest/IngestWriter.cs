@@ -17,7 +17,7 @@ namespace Opsmeter.Web.Features.Ingest;
 /// The queue is bounded by events: when full, <see cref="SubmitAsync"/> refuses at once (503) instead of
 /// growing. On shutdown new work is refused and everything already queued is committed first.
 /// </summary>
-internal sealed class IngestWriter(NpgsqlDataSource dataSource, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
+internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions partitions, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
     : BackgroundService
 {
     private readonly Channel<Submission> queue = Channel.CreateUnbounded<Submission>();
@@ -59,7 +59,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, IOptions<IngestO
 
     private void Run()
     {
-        using var store = new IngestStore(dataSource);
+        using var store = new IngestStore(dataSource, partitions);
         var batch = new List<Submission>();
         while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {

@@ -53,8 +53,9 @@ internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequ
 {
     public void Configure(EntityTypeBuilder<LlmRequest> builder)
     {
-        // Keys lead with workspace_id so the table can be distributed by workspace (docs/scaling.md).
-        builder.HasKey(r => new { r.WorkspaceId, r.Id });
+        // Keys lead with workspace_id so the table can be distributed by workspace (docs/scaling.md). The table is
+        // partitioned by day of occurred_at (Features/Retention), and a partitioned table's keys must hold that column.
+        builder.HasKey(r => new { r.WorkspaceId, r.Id, r.OccurredAt });
         builder.Property(r => r.ExternalRequestId).HasMaxLength(128);
         builder.Property(r => r.Provider).HasMaxLength(64);
         builder.Property(r => r.Model).HasMaxLength(128);
@@ -74,8 +75,8 @@ internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequ
             money.SetColumnType("numeric(20,10)");
         }
 
-        // The idempotency key: one row per externalRequestId per workspace, enforced by the database.
-        builder.HasIndex(r => new { r.WorkspaceId, r.ExternalRequestId }).IsUnique();
+        // The idempotency key lives in ingest_keys (one table across all partitions); this index finds an event's row.
+        builder.HasIndex(r => new { r.WorkspaceId, r.ExternalRequestId });
         // Two indexes on the same columns need names of their own, or EF folds them into one.
         builder.HasIndex(r => new { r.WorkspaceId, r.OccurredAt }, "ByTime")
             .HasDatabaseName("ix_llm_requests_workspace_id_occurred_at");

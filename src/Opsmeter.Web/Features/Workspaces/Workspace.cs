@@ -11,6 +11,12 @@ internal sealed class Workspace
 
     /// <summary>enforce, or observe (the kill switch): the policy is computed and reported, but always allows.</summary>
     public string PolicyMode { get; set; } = "enforce";
+
+    /// <summary>Days raw events are kept (Features/Retention); older ones are removed by the nightly job.</summary>
+    public int RawRetentionDays { get; set; } = 30;
+
+    /// <summary>Days daily rollups are kept; the dashboard's figures for older ranges come from them.</summary>
+    public int RollupRetentionDays { get; set; } = 400;
 }
 
 internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspace>
@@ -20,5 +26,7 @@ internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspac
         builder.Property(w => w.Name).HasMaxLength(128);
         builder.HasIndex(w => w.Name).IsUnique();
         builder.Property(w => w.PolicyMode).HasMaxLength(16).HasDefaultValue("enforce");
+        builder.Property(w => w.RawRetentionDays).HasDefaultValue(30);
+        builder.Property(w => w.RollupRetentionDays).HasDefaultValue(400);
     }
 }

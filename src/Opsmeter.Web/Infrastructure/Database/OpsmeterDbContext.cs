@@ -23,6 +23,7 @@ internal sealed class OpsmeterDbContext(DbContextOptions<OpsmeterDbContext> opti
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<ModelPrice> ModelPrices => Set<ModelPrice>();
     public DbSet<LlmRequest> LlmRequests => Set<LlmRequest>();
+    public DbSet<IngestKey> IngestKeys => Set<IngestKey>();
     public DbSet<WorkspaceMember> WorkspaceMembers => Set<WorkspaceMember>();
     public DbSet<Budget> Budgets => Set<Budget>();
     public DbSet<Incident> Incidents => Set<Incident>();

@@ -16,6 +16,7 @@ public sealed class ExportStreamingTests(OpsmeterApp app)
         var ws = await app.CreateWorkspaceAsync("read");
         var start = DateTimeOffset.UtcNow.AddDays(-2);
         await app.WithDbAsync(db => db.Database.ExecuteSqlAsync($"""
+            SELECT ensure_llm_request_partitions(({start} AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date);
             INSERT INTO llm_requests (workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version, user_id, tenant_id,
                 input_tokens, output_tokens, total_tokens, cached_input_tokens, cache_write_input_tokens, reasoning_tokens, latency_ms, status,
                 data_mode, environment, occurred_at, received_at, cost_usd, cost_status, input_cost_usd, cached_input_cost_usd,

@@ -18,7 +18,7 @@ public sealed class IngestWriterTests
     {
         // Not started: nothing drains the queue, so what is submitted stays queued.
         using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
-        using var writer = new IngestWriter(dataSource, Options.Create(new IngestOptions { MaxQueuedEvents = 1000 }), NullLogger<IngestWriter>.Instance);
+        using var writer = new IngestWriter(dataSource, new EventPartitions(), Options.Create(new IngestOptions { MaxQueuedEvents = 1000 }), NullLogger<IngestWriter>.Instance);
 
         var queued = writer.SubmitAsync([.. Enumerable.Range(0, 1000).Select(Row)]);
         var refused = writer.SubmitAsync([Row(1000)]);
@@ -31,7 +31,7 @@ public sealed class IngestWriterTests
     public async Task After_stop_new_work_is_refused()
     {
         using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
-        using var writer = new IngestWriter(dataSource, Options.Create(new IngestOptions()), NullLogger<IngestWriter>.Instance);
+        using var writer = new IngestWriter(dataSource, new EventPartitions(), Options.Create(new IngestOptions()), NullLogger<IngestWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
         await writer.StopAsync(CancellationToken.None);
 

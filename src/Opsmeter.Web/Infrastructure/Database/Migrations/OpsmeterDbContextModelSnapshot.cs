@@ -340,6 +340,50 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("incidents", (string)null);
                 });
 
+            modelBuilder.Entity("Opsmeter.Web.Features.Ingest.IngestKey", b =>
+                {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.Property<string>("ExternalRequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("external_request_id");
+
+                    b.Property<string>("CostStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("cost_status");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<Guid?>("PriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("price_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("WorkspaceId", "ExternalRequestId")
+                        .HasName("pk_ingest_keys");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_ingest_keys_received_at");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
+
+                    b.ToTable("ingest_keys", (string)null);
+                });
+
             modelBuilder.Entity("Opsmeter.Web.Features.Ingest.LlmRequest", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
@@ -349,6 +393,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.Property<Guid>("Id")
                         .HasColumnType("uuid")
                         .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
 
                     b.Property<decimal>("CacheWriteCostUsd")
                         .HasColumnType("numeric(20,10)")
@@ -442,10 +490,6 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("model");
 
-                    b.Property<DateTimeOffset>("OccurredAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("occurred_at");
-
                     b.Property<decimal>("OutputCostUsd")
                         .HasColumnType("numeric(20,10)")
                         .HasColumnName("output_cost_usd");
@@ -502,7 +546,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("user_id");
 
-                    b.HasKey("WorkspaceId", "Id")
+                    b.HasKey("WorkspaceId", "Id", "OccurredAt")
                         .HasName("pk_llm_requests");
 
                     b.HasIndex("IngestXid")
@@ -511,7 +555,6 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("IngestXid"), "brin");
 
                     b.HasIndex("WorkspaceId", "ExternalRequestId")
-                        .IsUnique()
                         .HasDatabaseName("ix_llm_requests_workspace_id_external_request_id");
 
                     b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "ByTime")
@@ -937,6 +980,18 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(16)")
                         .HasDefaultValue("enforce")
                         .HasColumnName("policy_mode");
+
+                    b.Property<int>("RawRetentionDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(30)
+                        .HasColumnName("raw_retention_days");
+
+                    b.Property<int>("RollupRetentionDays")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasDefaultValue(400)
+                        .HasColumnName("rollup_retention_days");
 
                     b.HasKey("Id")
                         .HasName("pk_workspaces");
