@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Features.Retention;
 
 namespace Opsmeter.Web.Areas.Dashboard;
 
@@ -32,6 +33,9 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
         Membership = membership;
         ViewData["Membership"] = membership;
         ViewData["FilterQuery"] = FilterQuery(Request.Query);
+        // Where raw events begin: a range reaching further back is figured from daily rollups (the filters say so).
+        ViewData["RawEventsFrom"] = RetentionRules.RawCutoff(
+            HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(), membership.RawRetentionDays);
         await next();
     }
 

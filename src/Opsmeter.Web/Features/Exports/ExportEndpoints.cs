@@ -38,6 +38,7 @@ internal static class ExportEndpoints
 
         var workspaceId = user.WorkspaceId();
         var name = CsvExports.FileName(await WorkspaceNameAsync(context, workspaceId), "requests", filter.From, filter.To);
+        await SayWhereRawEventsBeginAsync(http, context, workspaceId, filter, clock);
         return Results.Stream(body => CsvExports.WriteRequestsAsync(db, workspaceId, filter, body, http.RequestAborted), CsvContentType, name);
     }
 
@@ -52,6 +53,7 @@ internal static class ExportEndpoints
 
         var workspaceId = user.WorkspaceId();
         var name = CsvExports.FileName(await WorkspaceNameAsync(context, workspaceId), $"summary-by-{groupBy}", filter.From, filter.To);
+        await SayWhereRawEventsBeginAsync(http, context, workspaceId, filter, clock);
         return Results.Stream(body => CsvExports.WriteSummaryAsync(db, workspaceId, filter, groupBy, body, http.RequestAborted), CsvContentType, name);
     }
 
@@ -96,6 +98,22 @@ internal static class ExportEndpoints
 
         return (month, dataMode, errors);
     }
+
+    /// <summary>
+    /// A range that starts before the workspace's raw retention gets <c>Opsmeter-Raw-Events-From</c>: rows before it are gone
+    /// (requests.csv) or come from daily rollups (summary.csv).
+    /// </summary>
+    private static async Task SayWhereRawEventsBeginAsync(HttpContext http, OpsmeterDbContext db, Guid workspaceId, UsageFilter filter, TimeProvider clock)
+    {
+        var days = await db.Workspaces.Where(w => w.Id == workspaceId).Select(w => w.RawRetentionDays).SingleAsync();
+        var rawFrom = Retention.RetentionRules.RawCutoff(clock.GetUtcNow(), days);
+        if (filter.From < rawFrom)
+        {
+            http.Response.Headers[RawEventsFromHeader] = rawFrom.ToString("O", CultureInfo.InvariantCulture);
+        }
+    }
+
+    public const string RawEventsFromHeader = "Opsmeter-Raw-Events-From";
 
     public static Task<string> WorkspaceNameAsync(OpsmeterDbContext db, Guid workspaceId) =>
         db.Workspaces.Where(w => w.Id == workspaceId).Select(w => w.Name).SingleAsync();

@@ -5,7 +5,7 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.Web.Features.Members;
 
 /// <summary>The workspace a signed-in person is looking at, and their role in it.</summary>
-internal sealed record Membership(Guid WorkspaceId, string WorkspaceName, string Role, IReadOnlyList<WorkspaceChoice> All)
+internal sealed record Membership(Guid WorkspaceId, string WorkspaceName, string Role, IReadOnlyList<WorkspaceChoice> All, int RawRetentionDays = 30)
 {
     public bool CanManage => WorkspaceRoles.CanManage(Role);
 }
@@ -29,7 +29,7 @@ internal sealed class CurrentWorkspace(OpsmeterDbContext db)
 
         var memberships = await db.WorkspaceMembers.AsNoTracking()
             .Where(m => m.UserId == userId)
-            .Join(db.Workspaces, m => m.WorkspaceId, w => w.Id, (m, w) => new { w.Id, w.Name, m.Role })
+            .Join(db.Workspaces, m => m.WorkspaceId, w => w.Id, (m, w) => new { w.Id, w.Name, m.Role, w.RawRetentionDays })
             .OrderBy(x => x.Name)
             .ToListAsync(ct);
         if (memberships.Count == 0)
@@ -39,6 +39,7 @@ internal sealed class CurrentWorkspace(OpsmeterDbContext db)
 
         var chosen = Guid.TryParse(http.Request.Cookies[CookieName], out var id) ? memberships.FirstOrDefault(m => m.Id == id) : null;
         var current = chosen ?? memberships[0];
-        return new Membership(current.Id, current.Name, current.Role, [.. memberships.Select(m => new WorkspaceChoice(m.Id, m.Name))]);
+        return new Membership(current.Id, current.Name, current.Role, [.. memberships.Select(m => new WorkspaceChoice(m.Id, m.Name))],
+            current.RawRetentionDays);
     }
 }

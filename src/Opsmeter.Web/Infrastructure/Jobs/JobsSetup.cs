@@ -40,6 +40,7 @@ internal static class JobsSetup
         services.AddScoped<EvaluateBudgetsJob>();
         services.AddScoped<IncidentNotifier>();
         services.AddScoped<DeliverWebhookJob>();
+        services.AddScoped<Features.Retention.RetentionJob>();
         // No redirects: a webhook answers where it was configured, and a redirect must not carry the signed body elsewhere.
         services.AddHttpClient(DeliverWebhookJob.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
@@ -64,6 +65,9 @@ internal static class JobsSetup
         public Task StartAsync(CancellationToken cancellationToken)
         {
             recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+            // Nightly, when traffic is lowest in most places; it never blocks ingest in any case.
+            recurring.AddOrUpdate<Features.Retention.RetentionJob>(Features.Retention.RetentionJob.RecurringId,
+                j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
             return Task.CompletedTask;
         }
 

@@ -1,20 +1,26 @@
+using FluentValidation;
+using FluentValidation.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Areas.Dashboard.Pages.Settings;
 
 /// <summary>
-/// Workspace settings: the policy kill switch, the first-ingest checklist, demo data on a button, deletion of demo and
+/// Workspace settings: the policy kill switch, retention, the finance pack, the first-ingest checklist, demo data on a button, deletion of demo and
 /// test data (owners and admins change settings and delete).
 /// </summary>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
-    PolicySnapshot policy) : DashboardPageModel(current)
+    PolicySnapshot policy, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
 {
+    [BindProperty]
+    public RetentionForm Retention { get; set; } = new();
+
     public string PolicyMode { get; private set; } = PolicyModes.Enforce;
 
     /// <summary>The month the finance pack offers first: the one finance closes (yyyy-MM, UTC).</summary>
@@ -25,12 +31,42 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     [TempData]
     public string? Message { get; set; }
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken ct)
+    public Task<IActionResult> OnGetAsync(CancellationToken ct) => ShowAsync(ct);
+
+    private async Task<IActionResult> ShowAsync(CancellationToken ct, bool keepRetentionForm = false)
     {
         ViewData["Nav"] = "settings";
         Checklist = await IngestChecklist.ForAsync(db, Membership.WorkspaceId, ct);
-        PolicyMode = await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).Select(w => w.PolicyMode).SingleAsync(ct);
+        var workspace = await db.Workspaces.AsNoTracking().SingleAsync(w => w.Id == Membership.WorkspaceId, ct);
+        PolicyMode = workspace.PolicyMode;
+        if (!keepRetentionForm)
+        {
+            Retention = new RetentionForm { RawRetentionDays = workspace.RawRetentionDays, RollupRetentionDays = workspace.RollupRetentionDays };
+        }
+
         return Page();
+    }
+
+    /// <summary>How long raw events and daily rollups are kept; the nightly retention job applies it.</summary>
+    public async Task<IActionResult> OnPostRetentionAsync(CancellationToken ct)
+    {
+        if (!Membership.CanManage)
+        {
+            return Forbid();
+        }
+
+        var validation = await retentionValidator.ValidateAsync(Retention, ct);
+        if (!validation.IsValid)
+        {
+            validation.AddToModelState(ModelState, nameof(Retention));
+            return await ShowAsync(ct, keepRetentionForm: true);
+        }
+
+        await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).ExecuteUpdateAsync(s => s
+            .SetProperty(w => w.RawRetentionDays, Retention.RawRetentionDays)
+            .SetProperty(w => w.RollupRetentionDays, Retention.RollupRetentionDays), ct);
+        Message = $"Raw events are kept {Retention.RawRetentionDays} days and daily rollups {Retention.RollupRetentionDays} days, from the next nightly purge on.";
+        return RedirectToPage();
     }
 
     /// <summary>The kill switch: in observe mode /v1/policy reports what it would do but always answers allow.</summary>

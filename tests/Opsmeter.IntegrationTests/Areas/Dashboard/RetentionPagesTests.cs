@@ -1,0 +1,32 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Opsmeter.IntegrationTests.Infrastructure;
+
+namespace Opsmeter.IntegrationTests.Areas.Dashboard;
+
+[Collection(SharedApp.Name)]
+public sealed class RetentionPagesTests(OpsmeterApp app)
+{
+    [Fact]
+    public async Task An_owner_sets_retention_and_a_range_past_it_says_where_raw_events_begin()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+
+        var invalid = await owner.PostFormAsync("/Dashboard/Settings?handler=Retention",
+            new() { ["Retention.RawRetentionDays"] = "90", ["Retention.RollupRetentionDays"] = "60" }, formPage: "/Dashboard/Settings");
+        Assert.Equal(HttpStatusCode.OK, invalid.StatusCode);
+        Assert.Contains("at least as long as raw events", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var saved = await owner.PostFormAsync("/Dashboard/Settings?handler=Retention",
+            new() { ["Retention.RawRetentionDays"] = "7", ["Retention.RollupRetentionDays"] = "365" }, formPage: "/Dashboard/Settings");
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        var workspace = await app.WithDbAsync(db => db.Workspaces.SingleAsync(w => w.Id == ws.Id));
+        Assert.Equal((7, 365), (workspace.RawRetentionDays, workspace.RollupRetentionDays));
+
+        Assert.DoesNotContain("data-retention-notice", (await owner.GetAsync("/Dashboard?range=7d")).Html, StringComparison.Ordinal);
+        Assert.Contains("data-retention-notice", (await owner.GetAsync("/Dashboard?range=30d")).Html, StringComparison.Ordinal);
+        var export = await ws.Client.GetAsync("/v1/exports/requests.csv?range=30d");
+        Assert.True(export.Headers.Contains("Opsmeter-Raw-Events-From"));
+    }
+}
