@@ -16,17 +16,32 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ILog
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
+    // Three steps in one statement. (1) Each new event is read once, with its latency bucket found once. (2) The
+    // dimensions with few values are summed by hour, and their daily rows are summed from those hourly ones instead of
+    // from the events again. (3) userId and tenantId are summed by day straight from the events. Then one upsert.
+    // Measured on 200,000 events: 1.2 s against 4.4 s for the former one-pass form (docs/benchmarks.md).
     private static readonly string Fold = $"""
+        WITH e AS MATERIALIZED (
+            SELECT r.workspace_id, date_trunc('hour', r.occurred_at, 'UTC') AS hour, r.data_mode, r.environment, r.endpoint_tag, r.prompt_version,
+                   r.model, r.provider, coalesce(r.user_id, '(none)') AS user_id, coalesce(r.tenant_id, '(none)') AS tenant_id,
+                   {UsageRollupSql.EventMeasures}
+            FROM llm_requests r
+            WHERE r.ingest_xid >= @from AND r.ingest_xid < @below),
+        hourly AS MATERIALIZED (
+            SELECT e.workspace_id, d.dimension, e.hour AS bucket, e.data_mode, e.environment, d.value, {UsageRollupSql.EventAggregates}
+            FROM e CROSS JOIN LATERAL (VALUES ('total', ''), ('endpointTag', e.endpoint_tag), ('promptVersion', e.prompt_version),
+                ('model', e.model), ('provider', e.provider)) AS d(dimension, value)
+            GROUP BY 1, 2, 3, 4, 5, 6)
         INSERT INTO usage_rollups (workspace_id, dimension, period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns})
-        SELECT r.workspace_id, d.dimension, p.period, date_trunc(CASE p.period WHEN 'h' THEN 'hour' ELSE 'day' END, r.occurred_at, 'UTC'),
-               r.data_mode, r.environment, d.value, {UsageRollupSql.RawMeasures(aggregate: true)}
-        FROM llm_requests r
-        CROSS JOIN (VALUES ('h'), ('d')) AS p(period)
-        CROSS JOIN LATERAL (VALUES ('total', ''), ('endpointTag', r.endpoint_tag), ('promptVersion', r.prompt_version), ('model', r.model),
-            ('provider', r.provider), ('userId', coalesce(r.user_id, '(none)')), ('tenantId', coalesce(r.tenant_id, '(none)'))) AS d(dimension, value)
-        WHERE r.ingest_xid >= @from AND r.ingest_xid < @below
-          AND (p.period = 'd' OR d.dimension NOT IN ({string.Join(", ", UsageRollupSql.DailyOnly.Select(x => $"'{x}'"))}))
-        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        SELECT workspace_id, dimension, 'h', bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
+        FROM hourly
+        UNION ALL
+        SELECT workspace_id, dimension, 'd', date_trunc('day', bucket, 'UTC'), data_mode, environment, value, {UsageRollupSql.ColumnSums}
+        FROM hourly GROUP BY 1, 2, 4, 5, 6, 7
+        UNION ALL
+        SELECT e.workspace_id, d.dimension, 'd', date_trunc('day', e.hour, 'UTC'), e.data_mode, e.environment, d.value, {UsageRollupSql.EventAggregates}
+        FROM e CROSS JOIN LATERAL (VALUES {string.Join(", ", UsageRollupSql.DailyOnly.Select(x => $"('{x}', e.{(x == "userId" ? "user_id" : "tenant_id")})"))}) AS d(dimension, value)
+        GROUP BY 1, 2, 4, 5, 6, 7
         ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
         {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}
         """;
@@ -36,7 +51,9 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ILog
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Room to group a pass's events in memory: with the default 4 MB PostgreSQL sorts them on disk, 2.6 times slower.
         await using var state = new NpgsqlCommand(
+            "SET LOCAL work_mem = '128MB'; " +
             "SELECT processed_below_xid, pg_snapshot_xmin(pg_current_snapshot())::text::bigint FROM rollup_state WHERE name = 'usage' FOR UPDATE",
             connection, transaction);
         long from, below;

@@ -83,7 +83,8 @@ internal static partial class UsageQueries
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
         // A custom plan each time: a cached generic plan cannot know that the tail is a few recent rows.
         await using var horizon = new NpgsqlCommand(
-            "SET LOCAL plan_cache_mode = force_custom_plan; SELECT processed_below_xid FROM rollup_state WHERE name = 'usage'", connection, transaction);
+            "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'; SELECT processed_below_xid FROM rollup_state WHERE name = 'usage'",
+            connection, transaction);
         var below = (long)(await horizon.ExecuteScalarAsync(ct))!;
         await using var command = new NpgsqlCommand(sql.ToString(), connection, transaction);
         command.Parameters.AddWithValue("horizon", below);

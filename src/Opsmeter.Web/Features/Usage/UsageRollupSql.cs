@@ -32,6 +32,24 @@ internal static class UsageRollupSql
         }.Concat(buckets));
     }
 
+    /// <summary>
+    /// The measures of one raw event (alias <c>r</c>), computed once per event for the fold: the latency bucket
+    /// (<c>lat_bucket</c>, null without a latency) is found once here instead of once per bucket column and dimension.
+    /// </summary>
+    public static string EventMeasures =>
+        "(r.status = 'error')::int AS errors, r.input_tokens, r.output_tokens, r.cost_usd, (r.cost_status = 'unpriced')::int AS unpriced, " +
+        "(r.latency_ms IS NOT NULL)::int AS latency_count, coalesce(r.latency_ms, 0) AS latency_sum_ms, " +
+        $"width_bucket(r.latency_ms, {BoundsArray}) AS lat_bucket";
+
+    /// <summary>Sums of <see cref="EventMeasures"/> over a group, named and ordered as <see cref="Measures"/> and <see cref="Buckets"/>.</summary>
+    public static string EventAggregates => "count(*) AS requests, " + string.Join(", ",
+        Measures.Split(", ").Skip(1).Select(m => $"sum({m})::{(m == "cost_usd" ? "numeric" : "bigint")} AS {m}")
+            .Concat(Buckets.Select((b, i) => $"count(*) FILTER (WHERE lat_bucket = {i}) AS {b}")));
+
+    /// <summary>Sums of already aggregated rows (hourly into daily), named as the columns.</summary>
+    public static string ColumnSums => string.Join(", ",
+        Measures.Split(", ").Concat(Buckets).Select(c => $"sum({c})::{(c == "cost_usd" ? "numeric" : "bigint")} AS {c}"));
+
     /// <summary>The approximate p95 from bucket counts: linear within the bucket that holds the 95th percentile.</summary>
     public static double? P95(long[] bucketCounts)
     {
