@@ -1,4 +1,3 @@
-using System.Globalization;
 using Npgsql;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Usage;
@@ -58,25 +57,9 @@ internal static class CompareUsage
     public static (UsageFilter Baseline, Dictionary<string, string[]> Errors) ReadBaseline(IQueryCollection query, UsageFilter current)
     {
         var errors = new Dictionary<string, string[]>();
-        DateTimeOffset? Time(string name)
-        {
-            if (query[name].ToString() is not { Length: > 0 } text)
-            {
-                return null;
-            }
-
-            if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
-            {
-                return value.ToUniversalTime();
-            }
-
-            errors[name] = [$"'{text}' is not an ISO-8601 timestamp."];
-            return null;
-        }
-
         var length = current.To - current.From;
-        var to = Time("baselineTo") ?? current.From;
-        var from = Time("baselineFrom") ?? to - length;
+        var to = UsageFilterReader.Time(query, "baselineTo", errors) ?? current.From;
+        var from = UsageFilterReader.Time(query, "baselineFrom", errors) ?? to - length;
         if (from >= to)
         {
             errors["baselineFrom"] = ["baselineFrom must be before baselineTo."];

@@ -43,24 +43,8 @@ internal static class UsageFilterReader
     public static (UsageFilter Filter, string GroupBy, Dictionary<string, string[]> Errors) Read(IQueryCollection query, DateTimeOffset now, string defaultGroupBy)
     {
         var errors = new Dictionary<string, string[]>();
-        DateTimeOffset? Time(string name)
-        {
-            if (query[name].ToString() is not { Length: > 0 } text)
-            {
-                return null;
-            }
-
-            if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var value))
-            {
-                return value.ToUniversalTime();
-            }
-
-            errors[name] = [$"'{text}' is not an ISO-8601 timestamp."];
-            return null;
-        }
-
-        var to = Time("to") ?? now;
-        var from = Time("from") ?? to - (Ranges.TryGetValue(query["range"].ToString(), out var span) ? span : Ranges["7d"]);
+        var to = Time(query, "to", errors) ?? now;
+        var from = Time(query, "from", errors) ?? to - (Ranges.TryGetValue(query["range"].ToString(), out var span) ? span : Ranges["7d"]);
         if (from >= to)
         {
             errors["from"] = ["from must be before to."];
@@ -88,5 +72,22 @@ internal static class UsageFilterReader
             .Where(name => query[name].ToString().Length > 0)
             .ToDictionary(name => name, name => query[name].ToString());
         return (new UsageFilter(from, to, dataMode, environment, dimensions), groupBy, errors);
+    }
+
+    /// <summary>An ISO-8601 instant from the query (UTC when it has no offset), null when absent; a bad one adds a field error.</summary>
+    public static DateTimeOffset? Time(IQueryCollection query, string name, Dictionary<string, string[]> errors)
+    {
+        if (query[name].ToString() is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return value.ToUniversalTime();
+        }
+
+        errors[name] = [$"'{text}' is not an ISO-8601 timestamp."];
+        return null;
     }
 }

@@ -49,6 +49,14 @@ internal static class DatabaseSetup
             dataSourceBuilder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         }
 
+        if (string.IsNullOrEmpty(dataSourceBuilder.ConnectionStringBuilder.Options))
+        {
+            // No JIT: PostgreSQL compiles a query once its estimated cost passes a threshold, and over llm_requests'
+            // daily partitions it compiled every partition's scan: the 90-day dashboard took 5.5 s instead of 0.26 s.
+            // Opsmeter's queries are short and many; compiling them never pays off.
+            dataSourceBuilder.ConnectionStringBuilder.Options = "-c jit=off";
+        }
+
         var dataSource = dataSourceBuilder.Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddDbContext<OpsmeterDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
