@@ -92,6 +92,7 @@ internal static class DashboardData
         }
 
         await using var analyze = db.CreateCommand("ANALYZE llm_requests; ANALYZE usage_rollups");
+        analyze.CommandTimeout = 0; // ninety partitions of 110,000 rows: longer than the default 30 s
         await analyze.ExecuteNonQueryAsync();
     }
 }

@@ -56,13 +56,22 @@ internal static partial class UsageQueries
         int limit, CancellationToken ct) =>
         RouteAsync(db, workspaceId, filter, groupBy, limit, ct);
 
-    private static Task<List<UsageRow>> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int limit, CancellationToken ct)
+    /// <summary>
+    /// The top <paramref name="limit"/> values of <paramref name="groupBy"/> by spend with requests and spend only (errors,
+    /// tokens and latency are zero): much cheaper where a dimension has thousands of values.
+    /// </summary>
+    public static Task<List<UsageRow>> TopBySpendAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
+        int limit, CancellationToken ct) =>
+        RouteAsync(db, workspaceId, filter, groupBy, limit, ct, spendOnly: true);
+
+    private static Task<List<UsageRow>> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int limit, CancellationToken ct,
+        bool spendOnly = false)
     {
         var byTime = groupBy is "day" or "hour";
         return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, dailyAllowed: groupBy != "hour",
                 hourlyAllowed: !UsageRollupSql.DailyOnly.Contains(groupBy)) is not { } window
             ? QueryAsync(db, workspaceId, filter, groupBy == "total" ? "'total'" : Dimensions[groupBy], limit, ct, byTime)
-            : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, ct);
+            : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, spendOnly, ct);
     }
 
     /// <summary>

@@ -46,36 +46,41 @@ internal static partial class UsageQueries
     };
 
     private static async Task<List<UsageRow>> QueryRollupsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
-        RollupWindow window, int limit, bool byTime, CancellationToken ct)
+        RollupWindow window, int limit, bool byTime, bool spendOnly, CancellationToken ct)
     {
         var (dimension, rollupKey) = RollupKeys.TryGetValue(groupBy, out var special) ? special : (groupBy, "value");
         var rawKey = groupBy == "total" ? "'total'" : Dimensions[groupBy];
         var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
-        var sums = string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets)
+        // Spend only (the overview's top lists): two sums instead of twenty-four, and no latency bucket for raw rows.
+        var (rollupColumns, rawColumns, rawJoin) = spendOnly
+            ? ("requests, cost_usd", "1, r.cost_usd", "")
+            : ($"{UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}", UsageRollupSql.RawMeasures, UsageRollupSql.RawBucketJoin);
+        var sums = string.Join(", ", rollupColumns.Split(", ")
             .Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint")); // null when no event in a group has a latency
+        var costColumn = spendOnly ? 3 : 6;
         // The two raw edges are separate branches: with an OR between them PostgreSQL scans the whole table.
         var sql = new StringBuilder($"""
             WITH src AS (
-                SELECT {rollupKey} AS key, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
+                SELECT {rollupKey} AS key, {rollupColumns}
                 FROM usage_rollups
                 WHERE {scope} AND dimension = @dimension
                   AND ((period = 'h' AND ((bucket >= @h1 AND bucket < @d1) OR (bucket >= @d2 AND bucket < @h2)))
                     OR (period = 'd' AND bucket >= @d1 AND bucket < @d2))
                 UNION ALL
-                SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
-                FROM llm_requests r
+                SELECT {rawKey}, {rawColumns}
+                FROM llm_requests r {rawJoin}
                 WHERE {scope} AND r.occurred_at >= @from AND r.occurred_at < @h1
                 UNION ALL
-                SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
-                FROM llm_requests r
+                SELECT {rawKey}, {rawColumns}
+                FROM llm_requests r {rawJoin}
                 WHERE {scope} AND r.occurred_at >= @h2 AND r.occurred_at < @to
                 UNION ALL
-                SELECT {rawKey}, {UsageRollupSql.RawMeasures(aggregate: false)}
-                FROM llm_requests r
+                SELECT {rawKey}, {rawColumns}
+                FROM llm_requests r {rawJoin}
                 WHERE r.ingest_xid >= @horizon AND {scope} AND r.occurred_at >= @h1 AND r.occurred_at < @h2)
             SELECT key, {sums}
             FROM src GROUP BY key HAVING sum(requests) > 0
-            ORDER BY {(byTime ? "1" : "6 DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
+            ORDER BY {(byTime ? "1" : $"{costColumn} DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
             """);
         // One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the
         // horizon goes in as a value so the planner sees how few rows the tail is and reads them by ingest_xid.
@@ -105,6 +110,14 @@ internal static partial class UsageQueries
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
+            if (spendOnly)
+            {
+                var (count, spend) = (reader.GetInt64(1), reader.GetDecimal(2));
+                rows.Add(new UsageRow(reader.GetString(0), count, 0, 0, 0, Pricing.Money.Normalize(spend),
+                    count == 0 ? 0 : Pricing.Money.Normalize(Math.Round(spend / count, 10)), null, null, 0));
+                continue;
+            }
+
             var requests = reader.GetInt64(1);
             var cost = reader.GetDecimal(5);
             var latencyCount = reader.GetInt64(7);

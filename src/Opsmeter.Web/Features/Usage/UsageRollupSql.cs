@@ -19,18 +19,20 @@ internal static class UsageRollupSql
 
     private static string BoundsArray => "ARRAY[" + string.Join(",", LatencyBoundsMs.Select(b => b.ToString(CultureInfo.InvariantCulture))) + "]";
 
-    /// <summary>Per-row measures of raw events (alias <c>r</c>), in the column order of <see cref="Measures"/> and <see cref="Buckets"/>.</summary>
-    public static string RawMeasures(bool aggregate)
-    {
-        string Count(string condition) => aggregate ? $"count(*) FILTER (WHERE {condition})" : $"({condition})::int";
-        string Sum(string expression) => aggregate ? $"coalesce(sum({expression}), 0)" : $"coalesce({expression}, 0)";
-        var buckets = Buckets.Select((_, i) => Count($"width_bucket(r.latency_ms, {BoundsArray}) = {i}"));
-        return string.Join(", ", new[]
-        {
-            aggregate ? "count(*)" : "1", Count("r.status = 'error'"), Sum("r.input_tokens"), Sum("r.output_tokens"), Sum("r.cost_usd"),
-            Count("r.cost_status = 'unpriced'"), Count("r.latency_ms IS NOT NULL"), Sum("r.latency_ms"),
-        }.Concat(buckets));
-    }
+    /// <summary>
+    /// Per-row measures of raw events (alias <c>r</c>, joined with <see cref="RawBucketJoin"/>), in the column order of
+    /// <see cref="Measures"/> and <see cref="Buckets"/>, for summing with rollup rows.
+    /// </summary>
+    public static readonly string RawMeasures = string.Join(", ", RawRowMeasures.Concat(Buckets.Select((_, i) => $"(lb.lat_bucket = {i})::int")));
+
+    private static string[] RawRowMeasures =>
+    [
+        "1", "(r.status = 'error')::int", "r.input_tokens", "r.output_tokens", "r.cost_usd", "(r.cost_status = 'unpriced')::int",
+        "(r.latency_ms IS NOT NULL)::int", "coalesce(r.latency_ms, 0)",
+    ];
+
+    /// <summary>Finds a raw row's latency bucket once, not once per bucket column.</summary>
+    public static string RawBucketJoin => $"CROSS JOIN LATERAL (SELECT width_bucket(r.latency_ms, {BoundsArray}) AS lat_bucket) AS lb";
 
     /// <summary>
     /// The measures of one raw event (alias <c>r</c>), computed once per event for the fold: the latency bucket

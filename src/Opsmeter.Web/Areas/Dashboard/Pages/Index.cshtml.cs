@@ -34,7 +34,7 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         var totals = UsageQueries.TotalsAsync(data, workspaceId, Filter, ct);
         var previous = UsageQueries.TotalsAsync(data, workspaceId, Filter with { From = Filter.From - length, To = Filter.From }, ct);
         var daily = UsageQueries.GroupAsync(data, workspaceId, Filter, length <= TimeSpan.FromDays(2) ? "hour" : "day", 200, ct);
-        var top = TopLists.Select(t => UsageQueries.GroupAsync(data, workspaceId, Filter, t.Dimension, 5, ct)).ToArray();
+        var top = TopLists.Select(t => UsageQueries.TopBySpendAsync(data, workspaceId, Filter, t.Dimension, 5, ct)).ToArray();
         await Task.WhenAll([totals, previous, daily, .. top]);
         (Totals, Previous, Daily) = (totals.Result, previous.Result, daily.Result);
         for (var i = 0; i < TopLists.Length; i++)
