@@ -5,7 +5,9 @@ namespace Opsmeter.LoadTest;
 
 /// <summary>
 /// The PostgreSQL a run uses: <c>--connection</c> if given, else a new local cluster in a temporary
-/// folder with fsync on (durability is what is measured), removed afterwards. Each run gets a new database.
+/// folder with fsync on (durability is what is measured), removed afterwards. Each run gets a new database,
+/// except with <c>keep</c>: then the cluster lives in that folder and keeps one database between runs, so a large
+/// data set is generated once.
 /// </summary>
 internal sealed class BenchDatabase : IAsyncDisposable
 {
@@ -25,26 +27,32 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
     public string Description => cluster is null ? "given server" : $"local cluster, fsync {(durable ? "on" : "off")}, same machine";
 
-    public static async Task<BenchDatabase> CreateAsync(string? server, bool durable)
+    public static async Task<BenchDatabase> CreateAsync(string? server, bool durable, string? keep = null)
     {
         LocalPostgres? cluster = null;
         string? folder = null;
         if (server is null)
         {
-            folder = Path.Combine(Path.GetTempPath(), $"opsmeter-bench-{Guid.NewGuid():N}");
+            folder = keep is null ? Path.Combine(Path.GetTempPath(), $"opsmeter-bench-{Guid.NewGuid():N}") : Path.GetFullPath(keep);
             cluster = LocalPostgres.Start(folder, throwAway: !durable);
             server = cluster.ConnectionString();
         }
 
-        var name = $"opsmeter_bench_{Guid.NewGuid():N}"[..30];
+        var name = keep is null ? $"opsmeter_bench_{Guid.NewGuid():N}"[..30] : "opsmeter_bench_kept";
         await using (var connection = new NpgsqlConnection(server))
         {
             await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await create.ExecuteNonQueryAsync();
+            await using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname = @name", connection);
+            exists.Parameters.AddWithValue("name", name);
+            if ((long)(await exists.ExecuteScalarAsync())! == 0)
+            {
+                await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+                await create.ExecuteNonQueryAsync();
+            }
         }
 
-        return new BenchDatabase(new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 200 }.ConnectionString, cluster, folder, durable);
+        return new BenchDatabase(new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 200 }.ConnectionString, cluster,
+            keep is null ? folder : null, durable);
     }
 
     public async ValueTask DisposeAsync()

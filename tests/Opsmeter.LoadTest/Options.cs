@@ -2,7 +2,7 @@ namespace Opsmeter.LoadTest;
 
 /// <summary>Benchmark and durability settings; <c>--phases single|batch|all</c> runs part of the benchmark while tuning.</summary>
 internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConcurrency, int BatchSize,
-    string? Connection, string? Markdown, TimeSpan Warmup, string Phases)
+    string? Connection, string? Markdown, TimeSpan Warmup, string Phases, string? Keep)
 {
     public static Options Parse(IReadOnlyList<string> args)
     {
@@ -21,7 +21,8 @@ internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConc
             Connection: Value("--connection") ?? Environment.GetEnvironmentVariable("OPSMETER_BENCH_DB"),
             Markdown: Value("--markdown"),
             Warmup: TimeSpan.FromSeconds(Int("--warmup", 10)),
-            Phases: Value("--phases") ?? "all");
+            Phases: Value("--phases") ?? "all",
+            Keep: Value("--keep"));
     }
 
     public static long Long(IReadOnlyList<string> args, string name, long fallback)

@@ -5,11 +5,12 @@ namespace Opsmeter.LoadTest;
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- [benchmark] [--duration 20] [--concurrency 64]
 ///     [--batch-concurrency 4] [--batch-size 1000] [--warmup 3] [--connection CS] [--markdown FILE]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- durability [--seconds 4] [--connection CS]
-/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- dashboard [--events 10000000] [--days 90] [--samples 20]
+/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- dashboard [--events 10000000] [--days 90] [--samples 20] [--keep DIR]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- policy [--duration 20] [--concurrency 64] [--budgets 20]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- export [--rows 1000000]
 /// </code>
-/// (<c>bare-server URL</c> is how the benchmark starts its ceiling server.) A named class rather than
+/// (<c>--keep DIR</c> keeps the dashboard's cluster and data in DIR, so a rerun skips generating them;
+/// <c>bare-server URL</c> is how the benchmark starts its ceiling server.) A named class rather than
 /// top-level statements, so that test projects can reference both this program and Opsmeter.Web.
 /// </summary>
 internal static class LoadTestProgram

@@ -71,7 +71,7 @@ internal static class UsageFilterReader
         var dimensions = UsageQueries.FilterNames
             .Where(name => query[name].ToString().Length > 0)
             .ToDictionary(name => name, name => query[name].ToString());
-        return (new UsageFilter(from, to, dataMode, environment, dimensions), groupBy, errors);
+        return (new UsageFilter(from, to, dataMode, environment, dimensions, now), groupBy, errors);
     }
 
     /// <summary>An ISO-8601 instant from the query (UTC when it has no offset), null when absent; a bad one adds a field error.</summary>

@@ -4,9 +4,13 @@ using Npgsql;
 
 namespace Opsmeter.Web.Features.Usage;
 
-/// <summary>Which events a figure covers: a half-open time range, a data mode, optionally an environment and dimension values.</summary>
+/// <summary>
+/// Which events a figure covers: a half-open time range, a data mode, optionally an environment and dimension values.
+/// <c>Now</c> is the present, when known: a range that reaches it can read the current week of users and tenants from one
+/// rollup row.
+/// </summary>
 public sealed record UsageFilter(DateTimeOffset From, DateTimeOffset To, string DataMode = "real", string? Environment = null,
-    IReadOnlyDictionary<string, string>? Dimensions = null);
+    IReadOnlyDictionary<string, string>? Dimensions = null, DateTimeOffset? Now = null);
 
 /// <summary>The figures of one group (or of all events, for totals).</summary>
 public sealed record UsageRow(string Key, long Requests, long Errors, long InputTokens, long OutputTokens, decimal CostUsd,
@@ -68,7 +72,7 @@ internal static partial class UsageQueries
         bool spendOnly = false)
     {
         var byTime = groupBy is "day" or "hour";
-        return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, dailyAllowed: groupBy != "hour",
+        return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, filter.Now, dailyAllowed: groupBy != "hour",
                 hourlyAllowed: !UsageRollupSql.DailyOnly.Contains(groupBy)) is not { } window
             ? QueryAsync(db, workspaceId, filter, groupBy == "total" ? "'total'" : Dimensions[groupBy], limit, ct, byTime)
             : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, spendOnly, ct);

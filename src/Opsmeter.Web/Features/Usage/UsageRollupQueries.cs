@@ -4,38 +4,6 @@ using Npgsql;
 
 namespace Opsmeter.Web.Features.Usage;
 
-/// <summary>
-/// How a range splits over the rollups: [from, H1) and [H2, to) are partial hours (partial days for daily-only
-/// dimensions) read raw; [H1, D1) and [D2, H2) whole hours; [D1, D2) whole days. Null when no whole unit fits.
-/// </summary>
-internal sealed record RollupWindow(DateTimeOffset From, DateTimeOffset H1, DateTimeOffset D1, DateTimeOffset D2, DateTimeOffset H2, DateTimeOffset To)
-{
-    /// <param name="from">Start of the range (inclusive).</param>
-    /// <param name="to">End of the range (exclusive).</param>
-    /// <param name="dailyAllowed">False when rows are wanted per hour.</param>
-    /// <param name="hourlyAllowed">False for dimensions rolled up by day only: their edges are whole days read raw.</param>
-    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, bool dailyAllowed, bool hourlyAllowed = true)
-    {
-        from = from.ToUniversalTime();
-        to = to.ToUniversalTime();
-        var unit = hourlyAllowed ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
-        var h1 = Ceiling(from, unit);
-        var h2 = Floor(to, unit);
-        if (h1 >= h2)
-        {
-            return null;
-        }
-
-        var d1 = Ceiling(h1, TimeSpan.FromDays(1));
-        var d2 = Floor(h2, TimeSpan.FromDays(1));
-        return dailyAllowed && d1 < d2 ? new RollupWindow(from, h1, d1, d2, h2, to) : new RollupWindow(from, h1, h2, h2, h2, to);
-    }
-
-    private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit) => new(t.UtcTicks - (t.UtcTicks % unit.Ticks), TimeSpan.Zero);
-
-    private static DateTimeOffset Ceiling(DateTimeOffset t, TimeSpan unit) => t.UtcTicks % unit.Ticks == 0 ? t : Floor(t, unit).Add(unit);
-}
-
 internal static partial class UsageQueries
 {
     private static readonly Dictionary<string, (string Dimension, string Key)> RollupKeys = new()
@@ -52,32 +20,36 @@ internal static partial class UsageQueries
         var rawKey = groupBy == "total" ? "'total'" : Dimensions[groupBy];
         var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
         // Spend only (the overview's top lists): two sums instead of twenty-four, and no latency bucket for raw rows.
-        var (rollupColumns, rawColumns, rawJoin) = spendOnly
-            ? ("requests, cost_usd", "1, r.cost_usd", "")
-            : ($"{UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}", UsageRollupSql.RawMeasures, UsageRollupSql.RawBucketJoin);
+        var (rollupColumns, rawColumns, negatedRawColumns, rawJoin) = spendOnly
+            ? ("requests, cost_usd", "1, r.cost_usd", "-1, -r.cost_usd", "")
+            : ($"{UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}", UsageRollupSql.RawMeasures, UsageRollupSql.NegatedRawMeasures,
+                UsageRollupSql.RawBucketJoin);
         var sums = string.Join(", ", rollupColumns.Split(", ")
             .Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint")); // null when no event in a group has a latency
         var costColumn = spendOnly ? 3 : 6;
-        // The two raw edges are separate branches: with an OR between them PostgreSQL scans the whole table.
-        var sql = new StringBuilder($"""
-            WITH src AS (
+        // Each part is a branch of its own, a plain range over an index: with ORs between them PostgreSQL reads the whole
+        // dimension's rows (or, for raw events, the whole table) and filters.
+        var branches = window.Parts.Select((part, i) => part.Source switch
+        {
+            PartSource.Rollup => $"""
                 SELECT {rollupKey} AS key, {rollupColumns}
                 FROM usage_rollups
-                WHERE {scope} AND dimension = @dimension
-                  AND ((period = 'h' AND ((bucket >= @h1 AND bucket < @d1) OR (bucket >= @d2 AND bucket < @h2)))
-                    OR (period = 'd' AND bucket >= @d1 AND bucket < @d2))
-                UNION ALL
-                SELECT {rawKey}, {rawColumns}
+                WHERE {scope} AND dimension = @dimension AND period = '{part.Period}' AND bucket >= @from{i} AND bucket < @to{i}
+                """,
+            _ => $"""
+                SELECT {rawKey} AS key, {(part.Source == PartSource.FoldedSubtracted ? negatedRawColumns : rawColumns)}
                 FROM llm_requests r {rawJoin}
-                WHERE {scope} AND r.occurred_at >= @from AND r.occurred_at < @h1
-                UNION ALL
-                SELECT {rawKey}, {rawColumns}
-                FROM llm_requests r {rawJoin}
-                WHERE {scope} AND r.occurred_at >= @h2 AND r.occurred_at < @to
-                UNION ALL
-                SELECT {rawKey}, {rawColumns}
-                FROM llm_requests r {rawJoin}
-                WHERE r.ingest_xid >= @horizon AND {scope} AND r.occurred_at >= @h1 AND r.occurred_at < @h2)
+                WHERE {scope} AND r.occurred_at >= @from{i} AND r.occurred_at < @to{i}{part.Source switch
+                {
+                    PartSource.Unfolded => " AND r.ingest_xid >= @horizon",
+                    PartSource.FoldedSubtracted => " AND r.ingest_xid < @horizon",
+                    _ => "",
+                }}
+                """,
+        });
+        var sql = new StringBuilder($"""
+            WITH src (key, {rollupColumns}) AS (
+            {string.Join("\nUNION ALL\n", branches)})
             SELECT key, {sums}
             FROM src GROUP BY key HAVING sum(requests) > 0
             ORDER BY {(byTime ? "1" : $"{costColumn} DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
@@ -101,9 +73,10 @@ internal static partial class UsageQueries
             command.Parameters.AddWithValue("environment", filter.Environment);
         }
 
-        foreach (var (name, value) in new[] { ("from", window.From), ("h1", window.H1), ("d1", window.D1), ("d2", window.D2), ("h2", window.H2), ("to", window.To) })
+        for (var i = 0; i < window.Parts.Count; i++)
         {
-            command.Parameters.AddWithValue(name, value);
+            command.Parameters.AddWithValue($"from{i}", window.Parts[i].From);
+            command.Parameters.AddWithValue($"to{i}", window.Parts[i].To);
         }
 
         var rows = new List<UsageRow>();

@@ -23,7 +23,12 @@ internal static class UsageRollupSql
     /// Per-row measures of raw events (alias <c>r</c>, joined with <see cref="RawBucketJoin"/>), in the column order of
     /// <see cref="Measures"/> and <see cref="Buckets"/>, for summing with rollup rows.
     /// </summary>
-    public static readonly string RawMeasures = string.Join(", ", RawRowMeasures.Concat(Buckets.Select((_, i) => $"(lb.lat_bucket = {i})::int")));
+    public static readonly string RawMeasures = string.Join(", ", RawColumns);
+
+    /// <summary><see cref="RawMeasures"/> negated, for events to subtract from a rollup row.</summary>
+    public static readonly string NegatedRawMeasures = string.Join(", ", RawColumns.Select(c => $"-({c})"));
+
+    private static IEnumerable<string> RawColumns => RawRowMeasures.Concat(Buckets.Select((_, i) => $"(lb.lat_bucket = {i})::int"));
 
     private static string[] RawRowMeasures =>
     [

@@ -21,15 +21,22 @@ public sealed class RollupTests(OpsmeterApp app)
         var ws = await app.CreateWorkspaceAsync();
         var now = DateTimeOffset.UtcNow;
         await IngestAsync(ws, now, "a", 300);
+        // Accepted a few minutes ahead: folded into this week's rows, and outside every range below.
+        var ahead = await ws.Client.PostAsync("/v1/ingest", Json($$"""{"externalRequestId":"ahead","provider":"openai","model":"gpt-4o","tenantId":"t1","inputTokens":100,"outputTokens":10,"status":"success","occurredAt":"{{now.AddMinutes(3):O}}"}"""));
+        ahead.EnsureSuccessStatusCode();
         await app.Services.GetRequiredService<RollupWorker>().RunOnceAsync(CancellationToken.None);
         await IngestAsync(ws, now, "b", 60); // the tail: not folded in yet
 
         var aligned = now.AddDays(-20).Date;
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
         var ranges = new (DateTimeOffset From, DateTimeOffset To)[]
         {
             (new DateTimeOffset(aligned, TimeSpan.Zero), new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero)),
             (now.AddDays(-9).AddMinutes(-17), now.AddMinutes(1)),
             (now.AddHours(-30).AddMinutes(-3), now.AddHours(-2).AddMinutes(7)),
+            (now.AddDays(-24).AddHours(-5), now), // whole weeks of tenant rows between whole days and raw edges
+            (today.AddDays(-10).AddHours(3), today.AddDays(-1).AddHours(21)), // tenant edge days: daily rows less the hours outside
+            (today.AddDays(-12).AddHours(21), today.AddDays(-2).AddHours(3)), // tenant edge days: the hours inside, raw
         };
         foreach (var (from, to) in ranges)
         {
@@ -42,9 +49,19 @@ public sealed class RollupTests(OpsmeterApp app)
                 .Select(g => new { Model = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostUsd), Errors = g.Count(r => r.Status == "error"), Input = g.Sum(r => r.InputTokens) })
                 .ToListAsync());
 
+            var rawTenants = await app.WithDbAsync(db => db.LlmRequests
+                .Where(r => r.WorkspaceId == ws.Id && r.OccurredAt >= from && r.OccurredAt < to && r.DataMode == "real")
+                .GroupBy(r => r.TenantId)
+                .Select(g => new { Tenant = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostUsd) })
+                .ToListAsync());
+
             var totals = metrics.GetProperty("totals");
-            // tenantId is rolled up by day only: its edges are whole days read raw, and the sums still agree.
-            Assert.Equal(raw.Sum(r => r.Cost), byTenant.GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("costUsd").GetDecimal()));
+            // tenantId is rolled up by day and week only: its edges are whole days read raw, and the sums still agree.
+            Assert.Equal(
+                rawTenants.OrderBy(t => t.Tenant).Select(t => (t.Tenant, t.Requests, t.Cost)),
+                byTenant.GetProperty("rows").EnumerateArray()
+                    .Select(r => (Tenant: r.GetProperty("key").GetString(), Requests: r.GetProperty("requests").GetInt32(), Cost: r.GetProperty("costUsd").GetDecimal()))
+                    .OrderBy(t => t.Tenant));
             Assert.Equal(raw.Sum(r => r.Requests), totals.GetProperty("requests").GetInt32());
             Assert.Equal(raw.Sum(r => r.Cost), totals.GetProperty("costUsd").GetDecimal());
             Assert.Equal(raw.Sum(r => r.Input), totals.GetProperty("inputTokens").GetInt64());

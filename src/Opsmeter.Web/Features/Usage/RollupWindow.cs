@@ -1,0 +1,139 @@
+namespace Opsmeter.Web.Features.Usage;
+
+/// <summary>What one part of a <see cref="RollupWindow"/> reads over [From, To).</summary>
+internal enum PartSource
+{
+    /// <summary>Rollup rows of <see cref="WindowPart.Period"/> whose bucket starts in the range.</summary>
+    Rollup,
+
+    /// <summary>Every raw event in the range, folded in or not.</summary>
+    Raw,
+
+    /// <summary>Raw events already folded in, subtracted: they are in a rollup row that reaches past the range.</summary>
+    FoldedSubtracted,
+
+    /// <summary>Raw events not folded in yet (the tail behind the rollup worker).</summary>
+    Unfolded,
+}
+
+/// <summary>One part of a window; <paramref name="Period"/> is 'h', 'd' or 'w' for rollup parts.</summary>
+internal sealed record WindowPart(PartSource Source, DateTimeOffset From, DateTimeOffset To, char Period = ' ');
+
+/// <summary>
+/// How a range [from, to) is read: as few rollup rows as possible, raw events only at the edges, and the events the
+/// rollup worker has not folded in yet. The parts add up to exactly the events in the range (RollupTests).
+/// </summary>
+internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1), Day = TimeSpan.FromDays(1), Week = TimeSpan.FromDays(7);
+
+    // 1970-01-05 was a Monday: weeks counted from it start on Mondays, as PostgreSQL's date_trunc('week', …) does.
+    private static readonly long MondayTicks = new DateTimeOffset(1970, 1, 5, 0, 0, 0, TimeSpan.Zero).UtcTicks;
+
+    /// <param name="from">Start of the range (inclusive).</param>
+    /// <param name="to">End of the range (exclusive).</param>
+    /// <param name="now">The present, when known: there are no events after it but the few accepted minutes ahead.</param>
+    /// <param name="dailyAllowed">False when rows are wanted per hour.</param>
+    /// <param name="hourlyAllowed">
+    /// False for the dimensions rolled up by day and week only (<see cref="UsageRollupSql.DailyOnly"/>), read by
+    /// <see cref="ByDayAndWeek"/>.
+    /// </param>
+    /// <returns>Null when no whole rollup unit fits in the range: then raw events are all there is to read.</returns>
+    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now, bool dailyAllowed, bool hourlyAllowed = true)
+    {
+        from = from.ToUniversalTime();
+        to = to.ToUniversalTime();
+        if (!hourlyAllowed)
+        {
+            return ByDayAndWeek(from, to, now);
+        }
+
+        // Partial hours at the edges raw, whole hours up to the first and from the last midnight, whole days between.
+        var (h1, h2) = (Ceiling(from, Hour), Floor(to, Hour));
+        if (h1 >= h2)
+        {
+            return null;
+        }
+
+        var (d1, d2) = (Ceiling(h1, Day), Floor(h2, Day));
+        if (!dailyAllowed || d1 >= d2)
+        {
+            (d1, d2) = (h2, h2);
+        }
+
+        return Of(
+            new(PartSource.Raw, from, h1), new(PartSource.Rollup, h1, d1, 'h'), new(PartSource.Rollup, d1, d2, 'd'),
+            new(PartSource.Rollup, d2, h2, 'h'), new(PartSource.Raw, h2, to), new(PartSource.Unfolded, h1, h2));
+    }
+
+    /// <summary>
+    /// userId and tenantId have daily and weekly rows only, so each edge of the range falls inside a day. An edge day is
+    /// read whichever way touches fewer events: its part inside the range raw, or its daily row less the events of its
+    /// part outside the range. A range that reaches the present takes the current week's row whole, less the events
+    /// after it (none, bar the few minutes ingest accepts ahead). Whole weeks between come from weekly rows.
+    /// </summary>
+    private static RollupWindow? ByDayAndWeek(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now)
+    {
+        // The events a span can hold, by its length: none after the present (plus the ingest tolerance).
+        var future = now?.AddMinutes(5) ?? DateTimeOffset.MaxValue;
+        TimeSpan Events(DateTimeOffset a, DateTimeOffset b) => (b < future ? b : future) - a is { Ticks: > 0 } span ? span : TimeSpan.Zero;
+
+        var parts = new List<WindowPart>();
+        var (start, tailFrom) = (from, from);
+        if (Floor(from, Day) is var day && day != from)
+        {
+            if (Events(from, day.Add(Day)) <= Events(day, from))
+            {
+                parts.Add(new(PartSource.Raw, from, day.Add(Day)));
+                (start, tailFrom) = (day.Add(Day), day.Add(Day));
+            }
+            else
+            {
+                parts.Add(new(PartSource.FoldedSubtracted, day, from));
+                start = day;
+            }
+        }
+
+        var (end, tailTo) = (to, to);
+        if (now is { } present && to >= present && Floor(to, Week) is var week && start <= week && week < to)
+        {
+            end = week.Add(Week);
+            parts.Add(new(PartSource.FoldedSubtracted, to, end));
+        }
+        else if (Floor(to, Day) is var lastDay && lastDay != to)
+        {
+            if (Events(lastDay, to) <= Events(to, lastDay.Add(Day)))
+            {
+                parts.Add(new(PartSource.Raw, lastDay, to));
+                (end, tailTo) = (lastDay, lastDay);
+            }
+            else
+            {
+                parts.Add(new(PartSource.FoldedSubtracted, to, lastDay.Add(Day)));
+                end = lastDay.Add(Day);
+            }
+        }
+
+        var edges = parts.Aggregate(TimeSpan.Zero, (sum, p) => sum + Events(p.From, p.To));
+        if (start >= end || edges >= Events(from, to))
+        {
+            return null;
+        }
+
+        var (w1, w2) = (Ceiling(start, Week), Floor(end, Week));
+        if (w1 >= w2)
+        {
+            (w1, w2) = (end, end);
+        }
+
+        return Of([.. parts, new(PartSource.Rollup, start, w1, 'd'), new(PartSource.Rollup, w1, w2, 'w'), new(PartSource.Rollup, w2, end, 'd'),
+            new(PartSource.Unfolded, tailFrom, tailTo)]);
+    }
+
+    private static RollupWindow Of(params WindowPart[] parts) => new([.. parts.Where(p => p.From < p.To)]);
+
+    private static DateTimeOffset Floor(DateTimeOffset t, TimeSpan unit) =>
+        new(t.UtcTicks - ((((t.UtcTicks - MondayTicks) % unit.Ticks) + unit.Ticks) % unit.Ticks), TimeSpan.Zero);
+
+    private static DateTimeOffset Ceiling(DateTimeOffset t, TimeSpan unit) => Floor(t, unit) == t ? t : Floor(t, unit).Add(unit);
+}

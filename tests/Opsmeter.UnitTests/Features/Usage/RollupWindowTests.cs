@@ -1,0 +1,100 @@
+using Opsmeter.Web.Features.Usage;
+
+namespace Opsmeter.UnitTests.Features.Usage;
+
+public sealed class RollupWindowTests
+{
+    // Saturday 2026-11-28 12:34:56 UTC.
+    private static readonly DateTimeOffset Now = new(2026, 11, 28, 12, 34, 56, TimeSpan.Zero);
+
+    private static DateTimeOffset Utc(int month, int day, int hour = 0) => new(2026, month, day, hour, 0, 0, TimeSpan.Zero);
+
+    private static WindowPart Rollup(char period, DateTimeOffset from, DateTimeOffset to) => new(PartSource.Rollup, from, to, period);
+
+    private static WindowPart Raw(DateTimeOffset from, DateTimeOffset to) => new(PartSource.Raw, from, to);
+
+    private static WindowPart Less(DateTimeOffset from, DateTimeOffset to) => new(PartSource.FoldedSubtracted, from, to);
+
+    private static WindowPart Tail(DateTimeOffset from, DateTimeOffset to) => new(PartSource.Unfolded, from, to);
+
+    [Fact]
+    public void A_past_range_of_users_reads_whole_weeks_between_whole_days_and_short_edges_raw()
+    {
+        // Thursday 2026-08-27 18:00 to Friday 2026-11-20 06:00: six hours of each edge day are in the range.
+        var window = RollupWindow.For(Utc(8, 27, 18), Utc(11, 20, 6), Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(
+        new WindowPart[]
+        {
+            Raw(Utc(8, 27, 18), Utc(8, 28)), Raw(Utc(11, 20), Utc(11, 20, 6)), Rollup('d', Utc(8, 28), Utc(8, 31)), Rollup('w', Utc(8, 31), Utc(11, 16)),
+            Rollup('d', Utc(11, 16), Utc(11, 20)), Tail(Utc(8, 28), Utc(11, 20)),
+        }, window.Parts);
+        Assert.Equal(DayOfWeek.Monday, Utc(8, 31).DayOfWeek);
+    }
+
+    [Fact]
+    public void An_edge_day_mostly_inside_the_range_is_its_daily_row_less_the_events_outside()
+    {
+        // Eighteen hours of each edge day are in the range: the six outside are fewer events to read.
+        var window = RollupWindow.For(Utc(8, 27, 6), Utc(11, 20, 18), Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(
+        new WindowPart[]
+        {
+            Less(Utc(8, 27), Utc(8, 27, 6)), Less(Utc(11, 20, 18), Utc(11, 21)), Rollup('d', Utc(8, 27), Utc(8, 31)), Rollup('w', Utc(8, 31), Utc(11, 16)),
+            Rollup('d', Utc(11, 16), Utc(11, 21)), Tail(Utc(8, 27, 6), Utc(11, 20, 18)),
+        }, window.Parts);
+    }
+
+    [Fact]
+    public void A_range_that_reaches_the_present_reads_this_week_from_its_weekly_row_less_the_events_after_the_range()
+    {
+        var window = RollupWindow.For(Now.AddDays(-90), Now, Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(
+        new WindowPart[] { Raw(Now.AddDays(-90), Utc(8, 31)), Less(Now, Utc(11, 30)), Rollup('w', Utc(8, 31), Utc(11, 30)), Tail(Utc(8, 31), Now) },
+            window.Parts);
+    }
+
+    [Fact]
+    public void The_last_24_hours_of_users_read_today_from_its_daily_row()
+    {
+        var window = RollupWindow.For(Now.AddDays(-1), Now, Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(
+        new WindowPart[] { Raw(Now.AddDays(-1), Utc(11, 28)), Less(Now, Utc(11, 29)), Rollup('d', Utc(11, 28), Utc(11, 29)), Tail(Utc(11, 28), Now) },
+            window.Parts);
+    }
+
+    [Fact]
+    public void Dimensions_with_hourly_rows_read_hours_at_the_edges_and_days_between_never_weeks()
+    {
+        var window = RollupWindow.For(Now.AddDays(-90), Now, Now, dailyAllowed: true)!;
+
+        Assert.Equal(
+        new WindowPart[]
+        {
+            new(PartSource.Raw, Now.AddDays(-90), Utc(8, 30, 13)), Rollup('h', Utc(8, 30, 13), Utc(8, 31)), Rollup('d', Utc(8, 31), Utc(11, 28)),
+            Rollup('h', Utc(11, 28), Utc(11, 28, 12)), new(PartSource.Raw, Utc(11, 28, 12), Now), new(PartSource.Unfolded, Utc(8, 30, 13), Utc(11, 28, 12)),
+        }, window.Parts);
+    }
+
+    [Fact]
+    public void A_range_without_a_whole_week_reads_days_only()
+    {
+        // Wednesday to the next Tuesday: no Monday-to-Monday week inside.
+        var window = RollupWindow.For(Utc(11, 4, 6), Utc(11, 10, 18), Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.DoesNotContain(window.Parts, p => p.Period == 'w');
+        Assert.Contains(Rollup('d', Utc(11, 4), Utc(11, 11)), window.Parts);
+    }
+
+    [Fact]
+    public void Ranges_where_rollups_save_nothing_have_no_window()
+    {
+        // Twelve hours inside one day: each way of reading the edges touches as many events as the range holds.
+        Assert.Null(RollupWindow.For(Utc(11, 4, 6), Utc(11, 4, 18), Now, dailyAllowed: true, hourlyAllowed: false));
+        Assert.Null(RollupWindow.For(Utc(11, 4, 20), Utc(11, 5, 4), Now, dailyAllowed: true, hourlyAllowed: false));
+        Assert.Null(RollupWindow.For(Now.AddMinutes(-40), Now, Now, dailyAllowed: true));
+    }
+}
