@@ -67,10 +67,11 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     }
 
     /// <summary>
-    /// userId and tenantId have daily and weekly rows only, so each edge of the range falls inside a day. An edge day is
-    /// read whichever way touches fewer events: its part inside the range raw, or its daily row less the events of its
-    /// part outside the range. A range that reaches the present takes the current week's row whole, less the events
-    /// after it (none, bar the few minutes ingest accepts ahead). Whole weeks between come from weekly rows.
+    /// userId and tenantId have daily, weekly and monthly rows only, so each edge of the range falls inside a day. An edge
+    /// day is read whichever way touches fewer events: its part inside the range raw, or its daily row less the events of
+    /// its part outside the range. A range that reaches the present takes the current month's (or week's) row whole,
+    /// less the events after it (none, bar the few minutes ingest accepts ahead). The whole days between are read from
+    /// as few rows as <see cref="Tile"/> finds.
     /// </summary>
     private static RollupWindow? ByDayAndWeek(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now)
     {
@@ -95,7 +96,13 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         }
 
         var (end, tailTo) = (to, to);
-        if (now is { } present && to >= present && Floor(to, Week) is var week && start <= week && week < to)
+        var reachesPresent = now is { } present && to >= present;
+        if (reachesPresent && FloorMonth(to) is var month && start <= month && month < to)
+        {
+            end = month.AddMonths(1);
+            parts.Add(new(PartSource.FoldedSubtracted, to, end));
+        }
+        else if (reachesPresent && Floor(to, Week) is var week && start <= week && week < to)
         {
             end = week.Add(Week);
             parts.Add(new(PartSource.FoldedSubtracted, to, end));
@@ -120,15 +127,43 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
             return null;
         }
 
-        var (w1, w2) = (Ceiling(start, Week), Floor(end, Week));
-        if (w1 >= w2)
+        return Of([.. parts, .. Tile(start, end), new(PartSource.Unfolded, tailFrom, tailTo)]);
+    }
+
+    /// <summary>
+    /// Whole days [start, end) as the fewest daily, weekly and monthly rows. Weeks do not nest in months, so two tilings
+    /// are compared: days to the first Monday, weeks, days after the last; or whole months with those around them.
+    /// </summary>
+    private static List<WindowPart> Tile(DateTimeOffset start, DateTimeOffset end)
+    {
+        var byWeeks = WeeksAndDays(start, end);
+        var (m1, m2) = (FloorMonth(start) == start ? start : FloorMonth(start).AddMonths(1), FloorMonth(end));
+        if (m1 >= m2)
         {
-            (w1, w2) = (end, end);
+            return byWeeks;
         }
 
-        return Of([.. parts, new(PartSource.Rollup, start, w1, 'd'), new(PartSource.Rollup, w1, w2, 'w'), new(PartSource.Rollup, w2, end, 'd'),
-            new(PartSource.Unfolded, tailFrom, tailTo)]);
+        List<WindowPart> byMonths = [.. WeeksAndDays(start, m1), new(PartSource.Rollup, m1, m2, 'm'), .. WeeksAndDays(m2, end)];
+        return Rows(byMonths) < Rows(byWeeks) ? byMonths : byWeeks;
     }
+
+    private static List<WindowPart> WeeksAndDays(DateTimeOffset start, DateTimeOffset end)
+    {
+        var (w1, w2) = (Ceiling(start, Week), Floor(end, Week));
+        return w1 < w2
+            ? [new(PartSource.Rollup, start, w1, 'd'), new(PartSource.Rollup, w1, w2, 'w'), new(PartSource.Rollup, w2, end, 'd')]
+            : [new(PartSource.Rollup, start, end, 'd')];
+    }
+
+    /// <summary>How many rollup rows per value the parts read.</summary>
+    private static int Rows(IEnumerable<WindowPart> parts) => parts.Sum(p => p.Period switch
+    {
+        'd' => (int)((p.To - p.From) / Day),
+        'w' => (int)((p.To - p.From) / Week),
+        _ => ((p.To.Year - p.From.Year) * 12) + p.To.Month - p.From.Month,
+    });
+
+    private static DateTimeOffset FloorMonth(DateTimeOffset t) => new(t.Year, t.Month, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static RollupWindow Of(params WindowPart[] parts) => new([.. parts.Where(p => p.From < p.To)]);
 

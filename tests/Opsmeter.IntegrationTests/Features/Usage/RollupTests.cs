@@ -78,6 +78,45 @@ public sealed class RollupTests(OpsmeterApp app)
     }
 
     [Fact]
+    public async Task Users_and_tenants_over_months_from_rollups_equal_the_raw_events()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var now = DateTimeOffset.UtcNow;
+        await IngestAsync(ws, now, "m", 400, days: 95);
+        await app.Services.GetRequiredService<RollupWorker>().RunOnceAsync(CancellationToken.None);
+        await IngestAsync(ws, now, "n", 40, days: 95); // the tail: not folded in yet
+
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        // Over 62 days each, so each holds a whole calendar month: monthly rows, with weeks, days and edges around them.
+        var ranges = new (DateTimeOffset From, DateTimeOffset To)[]
+        {
+            (today.AddDays(-80).AddHours(5), today.AddDays(-3).AddHours(19)),
+            (today.AddDays(-85).AddHours(20), today.AddDays(-2).AddHours(2)),
+            (now.AddDays(-90), now.AddMinutes(1)),
+        };
+        foreach (var (from, to) in ranges)
+        {
+            var query = $"from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(to.ToString("O", CultureInfo.InvariantCulture))}";
+            var byTenant = await ws.Client.GetFromJsonAsync<JsonElement>($"/v1/metrics?groupBy=tenantId&{query}");
+            var raw = await app.WithDbAsync(db => db.LlmRequests
+                .Where(r => r.WorkspaceId == ws.Id && r.OccurredAt >= from && r.OccurredAt < to && r.DataMode == "real")
+                .GroupBy(r => r.TenantId)
+                .Select(g => new { Tenant = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostUsd), Errors = g.Count(r => r.Status == "error") })
+                .ToListAsync());
+
+            Assert.Equal(
+                raw.OrderBy(t => t.Tenant).Select(t => (t.Tenant, t.Requests, t.Cost, t.Errors)),
+                byTenant.GetProperty("rows").EnumerateArray()
+                    .Select(r => (Tenant: r.GetProperty("key").GetString(), Requests: r.GetProperty("requests").GetInt32(),
+                        Cost: r.GetProperty("costUsd").GetDecimal(), Errors: r.GetProperty("errors").GetInt32()))
+                    .OrderBy(t => t.Tenant));
+        }
+
+        Assert.True(await app.WithDbAsync(db => db.Database.SqlQuery<int>(
+            $"SELECT count(*)::int AS \"Value\" FROM usage_rollups WHERE workspace_id = {ws.Id} AND period = 'm'").SingleAsync()) > 0);
+    }
+
+    [Fact]
     public async Task The_p95_from_rollups_is_within_its_latency_bucket()
     {
         var ws = await app.CreateWorkspaceAsync();
@@ -94,12 +133,12 @@ public sealed class RollupTests(OpsmeterApp app)
         Assert.Equal(505, totals.GetProperty("avgLatencyMs").GetDouble());
     }
 
-    private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count)
+    private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count, int days = 25)
     {
         var random = new Random(count);
         var events = string.Join(",", Enumerable.Range(0, count).Select(i =>
         {
-            var at = now.AddMinutes(-random.Next(0, 25 * 24 * 60));
+            var at = now.AddMinutes(-random.Next(0, days * 24 * 60));
             return $$"""{"externalRequestId":"{{prefix}}{{i}}","provider":"{{(i % 4 == 2 ? "anthropic" : "openai")}}","model":"{{Models[i % 4]}}","endpointTag":"e{{i % 3}}","tenantId":"t{{i % 5}}","inputTokens":{{random.Next(1, 5000)}},"outputTokens":{{random.Next(1, 500)}},"latencyMs":{{random.Next(50, 5000)}},"status":"{{(i % 9 == 0 ? "error" : "success")}}","occurredAt":"{{at:O}}"}""";
         }));
         var response = await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));

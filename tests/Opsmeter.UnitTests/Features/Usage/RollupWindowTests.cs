@@ -18,42 +18,69 @@ public sealed class RollupWindowTests
     private static WindowPart Tail(DateTimeOffset from, DateTimeOffset to) => new(PartSource.Unfolded, from, to);
 
     [Fact]
-    public void A_past_range_of_users_reads_whole_weeks_between_whole_days_and_short_edges_raw()
+    public void A_past_range_of_users_reads_whole_months_weeks_and_days_and_short_edges_raw()
     {
         // Thursday 2026-08-27 18:00 to Friday 2026-11-20 06:00: six hours of each edge day are in the range.
         var window = RollupWindow.For(Utc(8, 27, 18), Utc(11, 20, 6), Now, dailyAllowed: true, hourlyAllowed: false)!;
 
+        // 13 rows per user; by weeks and days alone it would be 18.
         Assert.Equal(
         new WindowPart[]
         {
-            Raw(Utc(8, 27, 18), Utc(8, 28)), Raw(Utc(11, 20), Utc(11, 20, 6)), Rollup('d', Utc(8, 28), Utc(8, 31)), Rollup('w', Utc(8, 31), Utc(11, 16)),
-            Rollup('d', Utc(11, 16), Utc(11, 20)), Tail(Utc(8, 28), Utc(11, 20)),
+            Raw(Utc(8, 27, 18), Utc(8, 28)), Raw(Utc(11, 20), Utc(11, 20, 6)), Rollup('d', Utc(8, 28), Utc(9, 1)), Rollup('m', Utc(9, 1), Utc(11, 1)),
+            Rollup('d', Utc(11, 1), Utc(11, 2)), Rollup('w', Utc(11, 2), Utc(11, 16)), Rollup('d', Utc(11, 16), Utc(11, 20)), Tail(Utc(8, 28), Utc(11, 20)),
         }, window.Parts);
-        Assert.Equal(DayOfWeek.Monday, Utc(8, 31).DayOfWeek);
+        Assert.Equal(DayOfWeek.Monday, Utc(11, 2).DayOfWeek);
+    }
+
+    [Fact]
+    public void Weeks_are_read_instead_of_a_month_when_that_takes_fewer_rows()
+    {
+        // Monday 2026-08-24 to Monday 2026-10-12: seven weekly rows, against eight with September's monthly row.
+        var window = RollupWindow.For(Utc(8, 24), Utc(10, 12), Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(new WindowPart[] { Rollup('w', Utc(8, 24), Utc(10, 12)), Tail(Utc(8, 24), Utc(10, 12)) }, window.Parts);
     }
 
     [Fact]
     public void An_edge_day_mostly_inside_the_range_is_its_daily_row_less_the_events_outside()
     {
-        // Eighteen hours of each edge day are in the range: the six outside are fewer events to read.
-        var window = RollupWindow.For(Utc(8, 27, 6), Utc(11, 20, 18), Now, dailyAllowed: true, hourlyAllowed: false)!;
+        // Thursday 2026-10-08 06:00 to Friday 2026-10-30 18:00: eighteen hours of each edge day are in the range, the six
+        // outside are fewer events to read.
+        var window = RollupWindow.For(Utc(10, 8, 6), Utc(10, 30, 18), Now, dailyAllowed: true, hourlyAllowed: false)!;
 
         Assert.Equal(
         new WindowPart[]
         {
-            Less(Utc(8, 27), Utc(8, 27, 6)), Less(Utc(11, 20, 18), Utc(11, 21)), Rollup('d', Utc(8, 27), Utc(8, 31)), Rollup('w', Utc(8, 31), Utc(11, 16)),
-            Rollup('d', Utc(11, 16), Utc(11, 21)), Tail(Utc(8, 27, 6), Utc(11, 20, 18)),
+            Less(Utc(10, 8), Utc(10, 8, 6)), Less(Utc(10, 30, 18), Utc(10, 31)), Rollup('d', Utc(10, 8), Utc(10, 12)), Rollup('w', Utc(10, 12), Utc(10, 26)),
+            Rollup('d', Utc(10, 26), Utc(10, 31)), Tail(Utc(10, 8, 6), Utc(10, 30, 18)),
         }, window.Parts);
     }
 
     [Fact]
-    public void A_range_that_reaches_the_present_reads_this_week_from_its_weekly_row_less_the_events_after_the_range()
+    public void Ninety_days_to_the_present_read_this_month_from_its_monthly_row_less_the_events_after_the_range()
     {
         var window = RollupWindow.For(Now.AddDays(-90), Now, Now, dailyAllowed: true, hourlyAllowed: false)!;
 
         Assert.Equal(
-        new WindowPart[] { Raw(Now.AddDays(-90), Utc(8, 31)), Less(Now, Utc(11, 30)), Rollup('w', Utc(8, 31), Utc(11, 30)), Tail(Utc(8, 31), Now) },
-            window.Parts);
+        new WindowPart[]
+        {
+            Raw(Now.AddDays(-90), Utc(8, 31)), Less(Now, Utc(12, 1)), Rollup('d', Utc(8, 31), Utc(9, 1)), Rollup('m', Utc(9, 1), Utc(12, 1)),
+            Tail(Utc(8, 31), Now),
+        }, window.Parts);
+    }
+
+    [Fact]
+    public void Seven_days_to_the_present_read_this_week_from_its_weekly_row()
+    {
+        var window = RollupWindow.For(Now.AddDays(-7), Now, Now, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(
+        new WindowPart[]
+        {
+            Raw(Now.AddDays(-7), Utc(11, 22)), Less(Now, Utc(11, 30)), Rollup('d', Utc(11, 22), Utc(11, 23)), Rollup('w', Utc(11, 23), Utc(11, 30)),
+            Tail(Utc(11, 22), Now),
+        }, window.Parts);
     }
 
     [Fact]

@@ -12,8 +12,8 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.Web.Infrastructure.Database.Migrations
 {
     [DbContext(typeof(OpsmeterDbContext))]
-    [Migration("20261128120000_WeeklyUserAndTenantRollups")]
-    partial class WeeklyUserAndTenantRollups
+    [Migration("20261128120000_UserAndTenantWeeksAndMonths")]
+    partial class UserAndTenantWeeksAndMonths
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
