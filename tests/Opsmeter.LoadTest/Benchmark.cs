@@ -21,6 +21,12 @@ internal static class Benchmark
             ["Opsmeter__Bootstrap__ApiKey"] = ApiKey,
             ["Serilog__MinimumLevel__Default"] = "Warning",
         };
+        if (options.RollupIntervalSeconds is { } interval)
+        {
+            // How often the rollups fold new events: a long interval measures what that work costs ingest.
+            environment["Opsmeter__Usage__RollupIntervalSeconds"] = interval.ToString(CultureInfo.InvariantCulture);
+        }
+
         var (opsmeter, opsmeterUrl) = await OpsmeterProcess.StartAsync(environment);
         await using var _ = opsmeter;
         var (bare, bareUrl) = await OpsmeterProcess.StartAsync(

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
@@ -25,7 +26,7 @@ internal static class DashboardData
         const int Chunk = 250_000;
         var random = new Random(42);
         var now = clock.GetUtcNow();
-        var rollups = new RollupWorker(db, clock, NullLogger<RollupWorker>.Instance);
+        var rollups = new RollupWorker(db, clock, new ConfigurationBuilder().Build(), NullLogger<RollupWorker>.Instance);
         var stopwatch = Stopwatch.StartNew();
         await using (var partitions = db.CreateCommand("SELECT ensure_llm_request_partitions(@from, @to)"))
         {

@@ -2,7 +2,7 @@ namespace Opsmeter.LoadTest;
 
 /// <summary>Benchmark and durability settings; <c>--phases single|batch|all</c> runs part of the benchmark while tuning.</summary>
 internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConcurrency, int BatchSize,
-    string? Connection, string? Markdown, TimeSpan Warmup, string Phases, string? Keep)
+    string? Connection, string? Markdown, TimeSpan Warmup, string Phases, string? Keep, int? RollupIntervalSeconds)
 {
     public static Options Parse(IReadOnlyList<string> args)
     {
@@ -22,7 +22,8 @@ internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConc
             Markdown: Value("--markdown"),
             Warmup: TimeSpan.FromSeconds(Int("--warmup", 10)),
             Phases: Value("--phases") ?? "all",
-            Keep: Value("--keep"));
+            Keep: Value("--keep"),
+            RollupIntervalSeconds: Value("--rollup-interval") is { } r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 
     public static long Long(IReadOnlyList<string> args, string name, long fallback)
