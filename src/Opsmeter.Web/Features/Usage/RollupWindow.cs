@@ -36,7 +36,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     /// <param name="dailyAllowed">False when rows are wanted per hour.</param>
     /// <param name="hourlyAllowed">
     /// False for the dimensions rolled up by day and week only (<see cref="UsageRollupSql.DailyOnly"/>), read by
-    /// <see cref="ByDayAndWeek"/>.
+    /// <see cref="ByDaysWeeksAndMonths"/>.
     /// </param>
     /// <returns>Null when no whole rollup unit fits in the range: then raw events are all there is to read.</returns>
     public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now, bool dailyAllowed, bool hourlyAllowed = true)
@@ -45,7 +45,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         to = to.ToUniversalTime();
         if (!hourlyAllowed)
         {
-            return ByDayAndWeek(from, to, now);
+            return ByDaysWeeksAndMonths(from, to, now);
         }
 
         // Partial hours at the edges raw, whole hours up to the first and from the last midnight, whole days between.
@@ -73,7 +73,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     /// less the events after it (none, bar the few minutes ingest accepts ahead). The whole days between are read from
     /// as few rows as <see cref="Tile"/> finds.
     /// </summary>
-    private static RollupWindow? ByDayAndWeek(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now)
+    private static RollupWindow? ByDaysWeeksAndMonths(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now)
     {
         // The events a span can hold, by its length: none after the present (plus the ingest tolerance).
         var future = now?.AddMinutes(5) ?? DateTimeOffset.MaxValue;
@@ -96,15 +96,16 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         }
 
         var (end, tailTo) = (to, to);
-        var reachesPresent = now is { } present && to >= present;
-        if (reachesPresent && FloorMonth(to) is var month && start <= month && month < to)
+        // Reaching the present, the current month's or week's row can stand for the rest of the range: whichever leaves
+        // fewer rows to read.
+        var (month, week) = (FloorMonth(to), Floor(to, Week));
+        DateTimeOffset[] openEnds = now is { } present && to >= present
+            ? [.. new[] { (Start: month, End: month.AddMonths(1)), (Start: week, End: week.Add(Week)) }
+                .Where(open => start <= open.Start && open.Start < to).Select(open => open.End)]
+            : [];
+        if (openEnds.Length > 0)
         {
-            end = month.AddMonths(1);
-            parts.Add(new(PartSource.FoldedSubtracted, to, end));
-        }
-        else if (reachesPresent && Floor(to, Week) is var week && start <= week && week < to)
-        {
-            end = week.Add(Week);
+            end = openEnds.MinBy(e => Rows(Tile(start, e)));
             parts.Add(new(PartSource.FoldedSubtracted, to, end));
         }
         else if (Floor(to, Day) is var lastDay && lastDay != to)

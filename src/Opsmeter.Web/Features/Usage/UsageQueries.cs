@@ -18,9 +18,9 @@ public sealed record UsageRow(string Key, long Requests, long Errors, long Input
 
 /// <summary>
 /// The usage figures that the dashboard and <c>GET /v1/metrics</c> share, so both always show the same
-/// numbers. Without dimension filters they come from usage_rollups (see <see cref="RollupWorker"/>): whole
-/// days from daily sums, whole hours from hourly sums, the partial hours at the edges and the events not
-/// folded in yet from llm_requests, so the totals are exact while the work stays small over long ranges;
+/// numbers. Without dimension filters they come from usage_rollups (see <see cref="RollupWorker"/>), read as
+/// <see cref="RollupWindow"/> plans: rollup rows for the whole hours, days, weeks and months, raw events at the
+/// edges and for the events not folded in yet, so the totals are exact while the work stays small over long ranges;
 /// p95 is then read from latency buckets (<see cref="UsageRollupSql.P95"/>). With a dimension filter the
 /// figures come from llm_requests alone, with an exact p95. Plain SQL throughout: LINQ cannot express
 /// either. Every query is scoped by workspace first; names in SQL come only from the maps below.

@@ -84,6 +84,21 @@ public sealed class RollupWindowTests
     }
 
     [Fact]
+    public void Seven_days_to_the_present_early_in_a_month_read_this_week_rather_than_this_month()
+    {
+        // Thursday 2026-12-03: this week's row and one daily row, against four daily rows and December's row.
+        var thursday = new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+        var window = RollupWindow.For(thursday.AddDays(-7), thursday, thursday, dailyAllowed: true, hourlyAllowed: false)!;
+
+        Assert.Equal(
+        new WindowPart[]
+        {
+            Raw(thursday.AddDays(-7), Utc(11, 27)), Less(thursday, Utc(12, 7)), Rollup('d', Utc(11, 27), Utc(11, 30)), Rollup('w', Utc(11, 30), Utc(12, 7)),
+            Tail(Utc(11, 27), thursday),
+        }, window.Parts);
+    }
+
+    [Fact]
     public void The_last_24_hours_of_users_read_today_from_its_daily_row()
     {
         var window = RollupWindow.For(Now.AddDays(-1), Now, Now, dailyAllowed: true, hourlyAllowed: false)!;
