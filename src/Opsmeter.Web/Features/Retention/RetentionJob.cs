@@ -61,13 +61,11 @@ internal sealed class RetentionJob(NpgsqlDataSource dataSource, OpsmeterDbContex
                     SELECT workspace_id, external_request_id FROM ingest_keys WHERE workspace_id = @workspace AND received_at < @cutoff LIMIT @batch)
                 """, w.Id, RetentionRules.KeyCutoff(now, w.RawRetentionDays), null, ct);
             // usage_rollups is partitioned by period: a ctid is unique only within a partition, the (tableoid, ctid) pair everywhere.
-            // A weekly or monthly row goes once its last day has passed the daily cutoff.
+            // Weekly and monthly rows go with the daily row of their first day, so no figure counts a day the daily rows no longer hold.
             var workspaceRollups = await DeleteInBatchesAsync("""
                 DELETE FROM usage_rollups WHERE (tableoid, ctid) IN (
                     SELECT tableoid, ctid FROM usage_rollups WHERE workspace_id = @workspace
-                      AND ((period = 'h' AND bucket < @cutoff) OR (period = 'd' AND bucket < @dailyCutoff)
-                        OR (period = 'w' AND bucket + interval '7 days' <= @dailyCutoff)
-                        OR (period = 'm' AND bucket + interval '1 month' <= @dailyCutoff)) LIMIT @batch)
+                      AND ((period = 'h' AND bucket < @cutoff) OR (period IN ('d', 'w', 'm') AND bucket < @dailyCutoff)) LIMIT @batch)
                 """, w.Id, rawCutoff, RetentionRules.RollupCutoff(now, w.RollupRetentionDays), ct);
             if (workspaceEvents + workspaceKeys + workspaceRollups > 0)
             {

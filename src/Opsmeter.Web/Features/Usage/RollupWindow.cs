@@ -28,6 +28,8 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     private static readonly TimeSpan Hour = TimeSpan.FromHours(1), Day = TimeSpan.FromDays(1), Week = TimeSpan.FromDays(7);
 
     // 1970-01-05 was a Monday: weeks counted from it start on Mondays, as PostgreSQL's date_trunc('week', …) does.
+    private static readonly DateTimeOffset LastPlannable = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static readonly long MondayTicks = new DateTimeOffset(1970, 1, 5, 0, 0, 0, TimeSpan.Zero).UtcTicks;
 
     /// <param name="from">Start of the range (inclusive).</param>
@@ -38,14 +40,24 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     /// False for the dimensions rolled up by day and week only (<see cref="UsageRollupSql.DailyOnly"/>), read by
     /// <see cref="ByDaysWeeksAndMonths"/>.
     /// </param>
+    /// <param name="rawFrom">
+    /// Where the workspace's raw events may begin (its raw retention): events are subtracted from a rollup row only
+    /// where all of them are still stored. Null: all are.
+    /// </param>
     /// <returns>Null when no whole rollup unit fits in the range: then raw events are all there is to read.</returns>
-    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now, bool dailyAllowed, bool hourlyAllowed = true)
+    public static RollupWindow? For(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now, bool dailyAllowed, bool hourlyAllowed = true,
+        DateTimeOffset? rawFrom = null)
     {
         from = from.ToUniversalTime();
         to = to.ToUniversalTime();
+        if (to > LastPlannable || from > LastPlannable)
+        {
+            return null; // too close to the end of the calendar to add a month: raw events alone
+        }
+
         if (!hourlyAllowed)
         {
-            return ByDaysWeeksAndMonths(from, to, now);
+            return ByDaysWeeksAndMonths(from, to, now, rawFrom ?? DateTimeOffset.MinValue);
         }
 
         // Partial hours at the edges raw, whole hours up to the first and from the last midnight, whole days between.
@@ -73,7 +85,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     /// less the events after it (none, bar the few minutes ingest accepts ahead). The whole days between are read from
     /// as few rows as <see cref="Tile"/> finds.
     /// </summary>
-    private static RollupWindow? ByDaysWeeksAndMonths(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now)
+    private static RollupWindow? ByDaysWeeksAndMonths(DateTimeOffset from, DateTimeOffset to, DateTimeOffset? now, DateTimeOffset rawFrom)
     {
         // The events a span can hold, by its length: none after the present (plus the ingest tolerance).
         var future = now?.AddMinutes(5) ?? DateTimeOffset.MaxValue;
@@ -83,7 +95,8 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         var (start, tailFrom) = (from, from);
         if (Floor(from, Day) is var day && day != from)
         {
-            if (Events(from, day.Add(Day)) <= Events(day, from))
+            // Subtracting needs every event of [day, from) still stored: not so before the raw retention cutoff.
+            if (Events(from, day.Add(Day)) <= Events(day, from) || day < rawFrom)
             {
                 parts.Add(new(PartSource.Raw, from, day.Add(Day)));
                 (start, tailFrom) = (day.Add(Day), day.Add(Day));
@@ -99,7 +112,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         // Reaching the present, the current month's or week's row can stand for the rest of the range: whichever leaves
         // fewer rows to read.
         var (month, week) = (FloorMonth(to), Floor(to, Week));
-        DateTimeOffset[] openEnds = now is { } present && to >= present
+        DateTimeOffset[] openEnds = now is { } present && to >= present && to >= rawFrom
             ? [.. new[] { (Start: month, End: month.AddMonths(1)), (Start: week, End: week.Add(Week)) }
                 .Where(open => start <= open.Start && open.Start < to).Select(open => open.End)]
             : [];
@@ -110,7 +123,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         }
         else if (Floor(to, Day) is var lastDay && lastDay != to)
         {
-            if (Events(lastDay, to) <= Events(to, lastDay.Add(Day)))
+            if (Events(lastDay, to) <= Events(to, lastDay.Add(Day)) || to < rawFrom)
             {
                 parts.Add(new(PartSource.Raw, lastDay, to));
                 (end, tailTo) = (lastDay, lastDay);

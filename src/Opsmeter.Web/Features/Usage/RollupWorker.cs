@@ -16,7 +16,7 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
     : BackgroundService
 {
     // How far the rollups may trail ingest; queries add the tail from the raw events, so this changes speed, never figures.
-    private readonly TimeSpan interval = TimeSpan.FromSeconds(configuration.GetValue("Opsmeter:Usage:RollupIntervalSeconds", 5));
+    private readonly TimeSpan interval = TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue("Opsmeter:Usage:RollupIntervalSeconds", 5)));
 
     // One statement. (1) Each new event is read once, with its latency bucket found once. (2) Events are summed once by
     // their combination of the few-valued dimensions per hour (a few thousand groups, not one per event), and those

@@ -16,6 +16,36 @@ internal static partial class UsageQueries
     private static async Task<List<UsageRow>> QueryRollupsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
         RollupWindow window, int limit, bool byTime, bool spendOnly, CancellationToken ct)
     {
+        // One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the
+        // horizon goes in as a value so the planner sees how few rows the tail is and reads them by ingest_xid.
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        // A custom plan each time: a cached generic plan cannot know that the tail is a few recent rows.
+        await using var horizon = new NpgsqlCommand(
+            "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'; " +
+            "SELECT processed_below_xid, (SELECT now() - make_interval(days => raw_retention_days) FROM workspaces WHERE id = @workspace) " +
+            "FROM rollup_state WHERE name = 'usage'",
+            connection, transaction);
+        horizon.Parameters.AddWithValue("workspace", workspaceId);
+        long below;
+        DateTimeOffset? rawFrom;
+        await using (var state = await horizon.ExecuteReaderAsync(ct))
+        {
+            await state.ReadAsync(ct);
+            (below, rawFrom) = (state.GetInt64(0), state.IsDBNull(1) ? null : state.GetFieldValue<DateTimeOffset>(1));
+        }
+
+        // Users' and tenants' edges may subtract raw events from a daily row: only where raw retention has kept them all.
+        if (UsageRollupSql.DailyOnly.Contains(groupBy))
+        {
+            if (RollupWindow.For(filter.From, filter.To, filter.Now, dailyAllowed: true, hourlyAllowed: false, rawFrom) is not { } planned)
+            {
+                return await QueryAsync(db, workspaceId, filter, Dimensions[groupBy], limit, ct);
+            }
+
+            window = planned;
+        }
+
         var (dimension, rollupKey) = RollupKeys.TryGetValue(groupBy, out var special) ? special : (groupBy, "value");
         var rawKey = groupBy == "total" ? "'total'" : Dimensions[groupBy];
         var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
@@ -54,15 +84,6 @@ internal static partial class UsageQueries
             FROM src GROUP BY key HAVING sum(requests) > 0
             ORDER BY {(byTime ? "1" : $"{costColumn} DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
             """);
-        // One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the
-        // horizon goes in as a value so the planner sees how few rows the tail is and reads them by ingest_xid.
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        // A custom plan each time: a cached generic plan cannot know that the tail is a few recent rows.
-        await using var horizon = new NpgsqlCommand(
-            "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'; SELECT processed_below_xid FROM rollup_state WHERE name = 'usage'",
-            connection, transaction);
-        var below = (long)(await horizon.ExecuteScalarAsync(ct))!;
         await using var command = new NpgsqlCommand(sql.ToString(), connection, transaction);
         command.Parameters.AddWithValue("horizon", below);
         command.Parameters.AddWithValue("workspace", workspaceId);

@@ -58,6 +58,22 @@ public sealed class RollupWindowTests
     }
 
     [Fact]
+    public void An_edge_day_partly_past_raw_retention_is_read_raw_because_the_events_to_subtract_are_gone()
+    {
+        var window = RollupWindow.For(Utc(10, 8, 6), Utc(10, 30, 18), Now, dailyAllowed: true, hourlyAllowed: false, rawFrom: Utc(10, 8, 3))!;
+
+        Assert.Contains(Raw(Utc(10, 8, 6), Utc(10, 9)), window.Parts);
+        Assert.Contains(Less(Utc(10, 30, 18), Utc(10, 31)), window.Parts);
+        Assert.DoesNotContain(Less(Utc(10, 8), Utc(10, 8, 6)), window.Parts);
+    }
+
+    [Fact]
+    public void Ranges_at_the_end_of_the_calendar_are_read_raw()
+    {
+        Assert.Null(RollupWindow.For(new(9999, 12, 1, 0, 0, 0, TimeSpan.Zero), new(9999, 12, 31, 12, 0, 0, TimeSpan.Zero), Now, dailyAllowed: true, hourlyAllowed: false));
+    }
+
+    [Fact]
     public void Ninety_days_to_the_present_read_this_month_from_its_monthly_row_less_the_events_after_the_range()
     {
         var window = RollupWindow.For(Now.AddDays(-90), Now, Now, dailyAllowed: true, hourlyAllowed: false)!;

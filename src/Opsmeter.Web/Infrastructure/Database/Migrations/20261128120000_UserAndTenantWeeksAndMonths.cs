@@ -27,7 +27,9 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                 CREATE TABLE usage_rollups_daily PARTITION OF usage_rollups FOR VALUES IN ('d');
                 CREATE TABLE usage_rollups_weekly PARTITION OF usage_rollups FOR VALUES IN ('w');
                 CREATE TABLE usage_rollups_monthly PARTITION OF usage_rollups FOR VALUES IN ('m');
-                INSERT INTO usage_rollups SELECT * FROM usage_rollups_unpartitioned;
+                -- Only hourly and daily rows: weekly and monthly ones are summed afresh below, whatever a newer worker
+                -- may have written into the old table before this ran.
+                INSERT INTO usage_rollups SELECT * FROM usage_rollups_unpartitioned WHERE period IN ('h', 'd');
                 DROP TABLE usage_rollups_unpartitioned;
                 INSERT INTO usage_rollups (workspace_id, dimension, period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns})
                 SELECT workspace_id, dimension, u.period, date_trunc(u.unit, bucket, 'UTC'), data_mode, environment, value, {UsageRollupSql.ColumnSums}
