@@ -43,6 +43,14 @@ internal static partial class DashboardBenchmark
         await using (var find = db.CreateCommand("SELECT id FROM workspaces WHERE name = 'default'"))
         {
             var workspaceId = (Guid)(await find.ExecuteScalarAsync())!;
+            // The data set keeps raw events for all its days, so the workspace's raw retention must cover them.
+            await using (var retention = db.CreateCommand("UPDATE workspaces SET raw_retention_days = @days WHERE id = @id"))
+            {
+                retention.Parameters.AddWithValue("days", days + 1);
+                retention.Parameters.AddWithValue("id", workspaceId);
+                await retention.ExecuteNonQueryAsync();
+            }
+
             await using var count = db.CreateCommand("SELECT count(*) FROM llm_requests");
             count.CommandTimeout = 0;
             if ((long)(await count.ExecuteScalarAsync())! is var stored and > 0)
