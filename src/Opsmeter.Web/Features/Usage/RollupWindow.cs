@@ -37,7 +37,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     /// <param name="now">The present, when known: there are no events after it but the few accepted minutes ahead.</param>
     /// <param name="dailyAllowed">False when rows are wanted per hour.</param>
     /// <param name="hourlyAllowed">
-    /// False for the dimensions rolled up by day and week only (<see cref="UsageRollupSql.DailyOnly"/>), read by
+    /// False for the dimensions rolled up by day, week and month, never by hour (<see cref="UsageRollupSql.DailyOnly"/>), read by
     /// <see cref="ByDaysWeeksAndMonths"/>.
     /// </param>
     /// <param name="rawFrom">
