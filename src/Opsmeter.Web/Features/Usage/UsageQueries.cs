@@ -69,14 +69,14 @@ internal static partial class UsageQueries
         RouteAsync(db, workspaceId, filter, groupBy, limit, ct, spendOnly: true);
 
     private static Task<List<UsageRow>> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int limit, CancellationToken ct,
-        bool spendOnly = false)
-    {
-        var byTime = groupBy is "day" or "hour";
-        return filter.Dimensions is { Count: > 0 } || RollupWindow.For(filter.From, filter.To, filter.Now, dailyAllowed: groupBy != "hour",
-                hourlyAllowed: !UsageRollupSql.DailyOnly.Contains(groupBy)) is not { } window
-            ? QueryAsync(db, workspaceId, filter, groupBy == "total" ? "'total'" : Dimensions[groupBy], limit, ct, byTime)
-            : QueryRollupsAsync(db, workspaceId, filter, groupBy, window, limit, byTime, spendOnly, ct);
-    }
+        bool spendOnly = false) =>
+        filter.Dimensions is { Count: > 0 }
+            ? QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, ct, IsTime(groupBy))
+            : QueryRollupsAsync(db, workspaceId, filter, groupBy, limit, spendOnly, ct);
+
+    private static string KeyExpression(string groupBy) => groupBy == "total" ? "'total'" : Dimensions[groupBy];
+
+    private static bool IsTime(string groupBy) => groupBy is "day" or "hour";
 
     /// <summary>
     /// Binds @workspace, @from, @to and @mode (which <paramref name="sql"/> already uses) and appends the environment and

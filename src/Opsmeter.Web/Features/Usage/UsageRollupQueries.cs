@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Npgsql;
 
 namespace Opsmeter.Web.Features.Usage;
@@ -14,8 +13,9 @@ internal static partial class UsageQueries
     };
 
     private static async Task<List<UsageRow>> QueryRollupsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
-        RollupWindow window, int limit, bool byTime, bool spendOnly, CancellationToken ct)
+        int limit, bool spendOnly, CancellationToken ct)
     {
+        var byTime = IsTime(groupBy);
         // One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the
         // horizon goes in as a value so the planner sees how few rows the tail is and reads them by ingest_xid.
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -35,19 +35,19 @@ internal static partial class UsageQueries
             (below, rawFrom) = (state.GetInt64(0), state.IsDBNull(1) ? null : state.GetFieldValue<DateTimeOffset>(1));
         }
 
-        // Users' and tenants' edges may subtract raw events from a daily row: only where raw retention has kept them all.
-        if (UsageRollupSql.DailyOnly.Contains(groupBy))
+        // Planned knowing where the workspace's raw events begin: users' and tenants' edge days may subtract raw events
+        // from a daily row only where raw retention has kept them all. No plan: the range holds no whole rollup unit.
+        if (RollupWindow.For(filter.From, filter.To, filter.Now, dailyAllowed: groupBy != "hour",
+                hourlyAllowed: !UsageRollupSql.DailyOnly.Contains(groupBy), rawFrom) is not { } window)
         {
-            if (RollupWindow.For(filter.From, filter.To, filter.Now, dailyAllowed: true, hourlyAllowed: false, rawFrom) is not { } planned)
-            {
-                return await QueryAsync(db, workspaceId, filter, Dimensions[groupBy], limit, ct);
-            }
-
-            window = planned;
+            // Give the connection back before the raw query takes one.
+            await transaction.DisposeAsync();
+            await connection.DisposeAsync();
+            return await QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, ct, byTime);
         }
 
         var (dimension, rollupKey) = RollupKeys.TryGetValue(groupBy, out var special) ? special : (groupBy, "value");
-        var rawKey = groupBy == "total" ? "'total'" : Dimensions[groupBy];
+        var rawKey = KeyExpression(groupBy);
         var scope = "workspace_id = @workspace AND data_mode = @mode" + (filter.Environment is null ? "" : " AND environment = @environment");
         // Spend only (the overview's top lists): two sums instead of twenty-four, and no latency bucket for raw rows.
         var (rollupColumns, rawColumns, negatedRawColumns, rawJoin) = spendOnly
@@ -77,14 +77,14 @@ internal static partial class UsageQueries
                 }}
                 """,
         });
-        var sql = new StringBuilder($"""
+        var sql = $"""
             WITH src (key, {rollupColumns}) AS (
             {string.Join("\nUNION ALL\n", branches)})
             SELECT key, {sums}
             FROM src GROUP BY key HAVING sum(requests) > 0
             ORDER BY {(byTime ? "1" : $"{costColumn} DESC, 1")} LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
-            """);
-        await using var command = new NpgsqlCommand(sql.ToString(), connection, transaction);
+            """;
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.AddWithValue("horizon", below);
         command.Parameters.AddWithValue("workspace", workspaceId);
         command.Parameters.AddWithValue("mode", filter.DataMode);
