@@ -1,10 +1,8 @@
 using System.Security.Claims;
-using System.Text.Json;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Auth;
-using Opsmeter.Web.Infrastructure.Http;
 using Serilog;
 
 namespace Opsmeter.Web.Features.Ingest;
@@ -30,17 +28,15 @@ internal static class IngestBatch
         var accepted = new List<(int Index, PricedEvent Event)>(results.Length);
         for (var i = 0; i < results.Length; i++)
         {
-            var element = body.Events[i];
-            var (request, errors) = Read(element);
-            if (request is not null)
-            {
-                var validation = await validator.ValidateAsync(request);
-                errors = validation.IsValid ? null : validation.ToDictionary();
-            }
-
+            var item = body.Events[i];
+            var request = item.Take();
+            // Synchronous: the event validator has no asynchronous rules, and its async path costs twice as much per event.
+            var errors = request is not null && validator.Validate(request) is { IsValid: false } validation
+                ? validation.ToDictionary()
+                : item.Errors;
             if (errors is not null)
             {
-                results[i] = new IngestBatchItemResult(i, ExternalRequestIdOf(element), "rejected", null, null, null, errors);
+                results[i] = new IngestBatchItemResult(i, request?.ExternalRequestId ?? item.ExternalRequestId, "rejected", null, null, null, errors);
                 continue;
             }
 
@@ -67,27 +63,4 @@ internal static class IngestBatch
             Results: results);
         return TypedResults.Json(response, statusCode: response.Rejected == 0 ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
     }
-
-    private static (IngestEventRequest? Request, IDictionary<string, string[]>? Errors) Read(JsonElement element)
-    {
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return (null, new Dictionary<string, string[]> { [""] = ["Each event must be a JSON object."] });
-        }
-
-        try
-        {
-            return (element.Deserialize(IngestJsonContext.Default.IngestEventRequest), null);
-        }
-        catch (JsonException e)
-        {
-            return (null, JsonErrors.ToValidationErrors(e));
-        }
-    }
-
-    private static string? ExternalRequestIdOf(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Object &&
-        element.TryGetProperty("externalRequestId", out var id) && id.ValueKind == JsonValueKind.String
-            ? id.GetString()
-            : null;
 }

@@ -5,73 +5,107 @@ namespace Opsmeter.Web.Features.Ingest;
 
 /// <summary>
 /// Writes a batch of events set-based, in one statement: the batch travels as one binary array per
-/// column, and <c>INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING</c> stores the new
-/// rows and names them. A single statement is its own transaction: when it returns, its rows are
-/// committed, with no BEGIN or COMMIT round trip. A plain COPY into llm_requests would fail the whole batch on a
-/// single duplicate; this keeps one duplicate from failing its neighbours, needs no staging table, and
-/// costs one round trip. Only when some rows were not inserted does a second query read the stored
-/// duplicates' costs.
-/// Used only by one <see cref="IngestWriter"/> loop, so it keeps one connection open and is not
-/// thread-safe. Its calls are synchronous on purpose: the loop has a thread of its own, and an await
-/// there would queue each database round trip behind every request waiting in the thread pool.
+/// column, and <c>INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING</c> stores the new rows. A
+/// single statement is its own transaction: when it returns, its rows are committed, with no BEGIN or
+/// COMMIT round trip. A plain COPY into llm_requests would fail the whole batch on a single duplicate;
+/// this keeps one duplicate from failing its neighbours, needs no staging table, and costs one round trip.
+/// The statement answers only with the positions of the rows it did not store (none, normally); only
+/// then does a second query read the stored duplicates' costs.
+/// Used only by one <see cref="IngestWriter"/> loop, so it keeps one connection and its column buffers
+/// between batches and is not thread-safe. Reusing the buffers matters: a commit carries thousands of
+/// rows, and fresh arrays and dictionaries of that size per commit land on the large object heap and
+/// force full garbage collections (docs/benchmarks.md). Its calls are synchronous on purpose: the loop
+/// has a thread of its own, and an await there would queue each database round trip behind every
+/// request waiting in the thread pool.
 /// </summary>
 internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions partitions) : IDisposable
 {
-    private const string Columns = """
-        workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version,
-            user_id, tenant_id, feature_tag, input_tokens, output_tokens, total_tokens, cached_input_tokens,
-            cache_write_input_tokens, reasoning_tokens, latency_ms, status, error_code, data_mode, environment,
-            occurred_at, received_at, client_cost_usd, cost_usd, cost_status, price_id, input_cost_usd,
-            cached_input_cost_usd, cache_write_cost_usd, output_cost_usd, reasoning_cost_usd, metadata
-        """;
-
-    // The keys are claimed first (ingest_keys holds the idempotency key across all partitions of llm_requests), and
-    // only the rows whose key was new are stored: one statement, one transaction, one round trip.
-    private const string InsertSql = $"""
-        WITH batch ({Columns}) AS (
-            SELECT * FROM unnest(@workspace_id, @id, @external_request_id, @provider, @model, @endpoint_tag, @prompt_version,
-                @user_id, @tenant_id, @feature_tag, @input_tokens, @output_tokens, @total_tokens, @cached_input_tokens,
-                @cache_write_input_tokens, @reasoning_tokens, @latency_ms, @status, @error_code, @data_mode, @environment,
-                @occurred_at, @received_at, @client_cost_usd, @cost_usd, @cost_status, @price_id, @input_cost_usd,
-                @cached_input_cost_usd, @cache_write_cost_usd, @output_cost_usd, @reasoning_cost_usd, @metadata)),
-        claimed AS (
-            INSERT INTO ingest_keys (workspace_id, external_request_id, occurred_at, received_at, cost_usd, cost_status, price_id)
-            SELECT workspace_id, external_request_id, occurred_at, received_at, cost_usd, cost_status, price_id FROM batch
-            ON CONFLICT (workspace_id, external_request_id) DO NOTHING
-            RETURNING workspace_id, external_request_id)
-        INSERT INTO llm_requests ({Columns})
-        SELECT batch.* FROM batch JOIN claimed USING (workspace_id, external_request_id)
-        RETURNING workspace_id, external_request_id
-        """;
+    private readonly IColumn[] columns =
+    [
+        new Column<Guid>("workspace_id", r => r.WorkspaceId),
+        new Column<Guid>("id", r => r.Id),
+        new Column<string>("external_request_id", r => r.ExternalRequestId),
+        new Column<string>("provider", r => r.Provider),
+        new Column<string>("model", r => r.Model),
+        new Column<string>("endpoint_tag", r => r.EndpointTag),
+        new Column<string>("prompt_version", r => r.PromptVersion),
+        new Column<string?>("user_id", r => r.UserId),
+        new Column<string?>("tenant_id", r => r.TenantId),
+        new Column<string?>("feature_tag", r => r.FeatureTag),
+        new Column<long>("input_tokens", r => r.InputTokens),
+        new Column<long>("output_tokens", r => r.OutputTokens),
+        new Column<long>("total_tokens", r => r.TotalTokens),
+        new Column<long>("cached_input_tokens", r => r.CachedInputTokens),
+        new Column<long>("cache_write_input_tokens", r => r.CacheWriteInputTokens),
+        new Column<long>("reasoning_tokens", r => r.ReasoningTokens),
+        new Column<int?>("latency_ms", r => r.LatencyMs),
+        new Column<string>("status", r => r.Status),
+        new Column<string?>("error_code", r => r.ErrorCode),
+        new Column<string>("data_mode", r => r.DataMode),
+        new Column<string>("environment", r => r.Environment),
+        new Column<DateTimeOffset>("occurred_at", r => r.OccurredAt),
+        new Column<DateTimeOffset>("received_at", r => r.ReceivedAt),
+        new Column<decimal?>("client_cost_usd", r => r.ClientCostUsd),
+        new Column<decimal>("cost_usd", r => r.CostUsd),
+        new Column<string>("cost_status", r => r.CostStatus),
+        new Column<Guid?>("price_id", r => r.PriceId),
+        new Column<decimal>("input_cost_usd", r => r.InputCostUsd),
+        new Column<decimal>("cached_input_cost_usd", r => r.CachedInputCostUsd),
+        new Column<decimal>("cache_write_cost_usd", r => r.CacheWriteCostUsd),
+        new Column<decimal>("output_cost_usd", r => r.OutputCostUsd),
+        new Column<decimal>("reasoning_cost_usd", r => r.ReasoningCostUsd),
+        new Column<string?>("metadata", r => r.Metadata, NpgsqlDbType.Array | NpgsqlDbType.Jsonb),
+    ];
 
     // Run after the insert has committed, it sees every key that blocked an insert: stored before, or
     // committed meanwhile by another writer or node.
-    private const string Stored = """
+    private const string StoredSql = """
         SELECT workspace_id, external_request_id, cost_usd, cost_status, price_id
         FROM ingest_keys
         WHERE (workspace_id, external_request_id) IN (SELECT * FROM unnest(@workspaces, @ids))
         """;
 
+    private readonly List<LlmRequest> unique = [];
+    private readonly List<int> notStored = [];
     private NpgsqlConnection? connection;
+    private string? insertSql;
 
     /// <summary>Stores <paramref name="rows"/> and returns one outcome per row, in order, after the commit.</summary>
     public IngestOutcome[] Write(IReadOnlyList<LlmRequest> rows)
     {
         // The same externalRequestId twice in one batch (a client retrying quickly) is stored once; the
         // later copies answer as duplicates of the first. Rows go in key order, so that two writers
-        // inserting overlapping keys wait for each other instead of deadlocking.
-        var unique = rows.DistinctBy(r => (r.WorkspaceId, r.ExternalRequestId))
-            .OrderBy(r => r.WorkspaceId).ThenBy(r => r.ExternalRequestId, StringComparer.Ordinal)
-            .ToList();
+        // inserting overlapping keys wait for each other instead of deadlocking: sorting positions by
+        // (key, position) puts each key's copies side by side, its first copy leading.
+        var order = new int[rows.Count];
+        for (var i = 0; i < order.Length; i++)
+        {
+            order[i] = i;
+        }
+
+        Array.Sort(order, (a, b) => CompareKeys(rows[a], rows[b]) is var byKey and not 0 ? byKey : a.CompareTo(b));
+        var uniqueIndexOf = new int[rows.Count];
+        var leads = new bool[rows.Count];
+        unique.Clear();
+        foreach (var i in order)
+        {
+            leads[i] = unique.Count == 0 || CompareKeys(unique[^1], rows[i]) != 0;
+            if (leads[i])
+            {
+                unique.Add(rows[i]);
+            }
+
+            uniqueIndexOf[i] = unique.Count - 1;
+        }
+
         try
         {
-            var stored = WriteUnique(unique);
+            var stored = WriteUnique();
             var outcomes = new IngestOutcome[rows.Count];
-            var answered = new HashSet<(Guid, string)>();
-            for (var i = 0; i < rows.Count; i++)
+            for (var i = 0; i < outcomes.Length; i++)
             {
-                var key = (rows[i].WorkspaceId, rows[i].ExternalRequestId);
-                outcomes[i] = answered.Add(key) ? stored[key] : stored[key] with { Duplicate = true };
+                var outcome = stored[uniqueIndexOf[i]];
+                outcomes[i] = leads[i] ? outcome : outcome with { Duplicate = true };
             }
 
             return outcomes;
@@ -84,100 +118,139 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions p
         }
     }
 
-    private Dictionary<(Guid, string), IngestOutcome> WriteUnique(List<LlmRequest> rows)
+    private static int CompareKeys(LlmRequest a, LlmRequest b) =>
+        a.WorkspaceId.CompareTo(b.WorkspaceId) is var byWorkspace and not 0
+            ? byWorkspace
+            : string.CompareOrdinal(a.ExternalRequestId, b.ExternalRequestId);
+
+    /// <summary>Inserts <see cref="unique"/> and answers, by its positions, each row's outcome.</summary>
+    private IngestOutcome[] WriteUnique()
     {
         connection ??= dataSource.OpenConnection();
-        var outcomes = new Dictionary<(Guid, string), IngestOutcome>(rows.Count);
-        partitions.EnsureFor(connection, rows);
+        partitions.EnsureFor(connection, unique);
         try
         {
-            InsertRows(rows, outcomes);
+            Insert();
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation && e.TableName == "llm_requests")
         {
             // "No partition found for row": a day this process believed existed was dropped by the retention job.
             partitions.Forget();
-            partitions.EnsureFor(connection, rows);
-            InsertRows(rows, outcomes);
+            partitions.EnsureFor(connection, unique);
+            Insert();
         }
 
-        foreach (var row in rows)
+        var outcomes = new IngestOutcome[unique.Count];
+        for (var u = 0; u < outcomes.Length; u++)
         {
-            if (outcomes.ContainsKey((row.WorkspaceId, row.ExternalRequestId)))
-            {
-                outcomes[(row.WorkspaceId, row.ExternalRequestId)] = new IngestOutcome(false, row.CostUsd, row.CostStatus, row.PriceId);
-            }
+            var row = unique[u];
+            outcomes[u] = new IngestOutcome(false, row.CostUsd, row.CostStatus, row.PriceId);
         }
 
-        if (outcomes.Count < rows.Count)
+        if (notStored.Count > 0)
         {
-            var blocked = rows.Where(r => !outcomes.ContainsKey((r.WorkspaceId, r.ExternalRequestId))).ToList();
-            using var stored = new NpgsqlCommand(Stored, connection);
-            stored.Parameters.Add(new NpgsqlParameter<Guid[]>("workspaces", [.. blocked.Select(r => r.WorkspaceId)]));
-            stored.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. blocked.Select(r => r.ExternalRequestId)]));
-            using var reader = stored.ExecuteReader();
-            while (reader.Read())
-            {
-                outcomes[(reader.GetGuid(0), reader.GetString(1))] = new IngestOutcome(true, reader.GetDecimal(2),
-                    reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetGuid(4));
-            }
+            ReadStored(outcomes);
         }
 
-        return outcomes.Count == rows.Count ? outcomes : throw new InvalidOperationException("An event was neither stored nor found.");
+        return outcomes;
     }
 
-    private void InsertRows(List<LlmRequest> rows, Dictionary<(Guid, string), IngestOutcome> outcomes)
+    private void Insert()
     {
-        using var insert = new NpgsqlCommand(InsertSql, connection);
-        AddColumns(insert.Parameters, rows);
+        using var insert = new NpgsqlCommand(insertSql ??= BuildInsertSql(columns), connection);
+        foreach (var column in columns)
+        {
+            insert.Parameters.Add(column.Fill(unique));
+        }
+
+        notStored.Clear();
         using var reader = insert.ExecuteReader();
         while (reader.Read())
         {
-            outcomes[(reader.GetGuid(0), reader.GetString(1))] = default;
+            notStored.Add((int)reader.GetInt64(0) - 1);
         }
     }
 
-    private static void AddColumns(NpgsqlParameterCollection p, List<LlmRequest> rows)
+    /// <summary>The rows whose key was already claimed answer as duplicates, with the stored event's cost.</summary>
+    private void ReadStored(IngestOutcome[] outcomes)
     {
-        T[] Column<T>(Func<LlmRequest, T> value) => [.. rows.Select(value)];
-        p.Add(new NpgsqlParameter<Guid[]>("workspace_id", Column(r => r.WorkspaceId)));
-        p.Add(new NpgsqlParameter<Guid[]>("id", Column(r => r.Id)));
-        p.Add(new NpgsqlParameter<string[]>("external_request_id", Column(r => r.ExternalRequestId)));
-        p.Add(new NpgsqlParameter<string[]>("provider", Column(r => r.Provider)));
-        p.Add(new NpgsqlParameter<string[]>("model", Column(r => r.Model)));
-        p.Add(new NpgsqlParameter<string[]>("endpoint_tag", Column(r => r.EndpointTag)));
-        p.Add(new NpgsqlParameter<string[]>("prompt_version", Column(r => r.PromptVersion)));
-        p.Add(new NpgsqlParameter<string?[]>("user_id", Column(r => r.UserId)));
-        p.Add(new NpgsqlParameter<string?[]>("tenant_id", Column(r => r.TenantId)));
-        p.Add(new NpgsqlParameter<string?[]>("feature_tag", Column(r => r.FeatureTag)));
-        p.Add(new NpgsqlParameter<long[]>("input_tokens", Column(r => r.InputTokens)));
-        p.Add(new NpgsqlParameter<long[]>("output_tokens", Column(r => r.OutputTokens)));
-        p.Add(new NpgsqlParameter<long[]>("total_tokens", Column(r => r.TotalTokens)));
-        p.Add(new NpgsqlParameter<long[]>("cached_input_tokens", Column(r => r.CachedInputTokens)));
-        p.Add(new NpgsqlParameter<long[]>("cache_write_input_tokens", Column(r => r.CacheWriteInputTokens)));
-        p.Add(new NpgsqlParameter<long[]>("reasoning_tokens", Column(r => r.ReasoningTokens)));
-        p.Add(new NpgsqlParameter<int?[]>("latency_ms", Column(r => r.LatencyMs)));
-        p.Add(new NpgsqlParameter<string[]>("status", Column(r => r.Status)));
-        p.Add(new NpgsqlParameter<string?[]>("error_code", Column(r => r.ErrorCode)));
-        p.Add(new NpgsqlParameter<string[]>("data_mode", Column(r => r.DataMode)));
-        p.Add(new NpgsqlParameter<string[]>("environment", Column(r => r.Environment)));
-        p.Add(new NpgsqlParameter<DateTimeOffset[]>("occurred_at", Column(r => r.OccurredAt)));
-        p.Add(new NpgsqlParameter<DateTimeOffset[]>("received_at", Column(r => r.ReceivedAt)));
-        p.Add(new NpgsqlParameter<decimal?[]>("client_cost_usd", Column(r => r.ClientCostUsd)));
-        p.Add(new NpgsqlParameter<decimal[]>("cost_usd", Column(r => r.CostUsd)));
-        p.Add(new NpgsqlParameter<string[]>("cost_status", Column(r => r.CostStatus)));
-        p.Add(new NpgsqlParameter<Guid?[]>("price_id", Column(r => r.PriceId)));
-        p.Add(new NpgsqlParameter<decimal[]>("input_cost_usd", Column(r => r.InputCostUsd)));
-        p.Add(new NpgsqlParameter<decimal[]>("cached_input_cost_usd", Column(r => r.CachedInputCostUsd)));
-        p.Add(new NpgsqlParameter<decimal[]>("cache_write_cost_usd", Column(r => r.CacheWriteCostUsd)));
-        p.Add(new NpgsqlParameter<decimal[]>("output_cost_usd", Column(r => r.OutputCostUsd)));
-        p.Add(new NpgsqlParameter<decimal[]>("reasoning_cost_usd", Column(r => r.ReasoningCostUsd)));
-        p.Add(new NpgsqlParameter<string?[]>("metadata", Column(r => r.Metadata)) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+        var positions = notStored.ToDictionary(u => (unique[u].WorkspaceId, unique[u].ExternalRequestId));
+        using var stored = new NpgsqlCommand(StoredSql, connection);
+        stored.Parameters.Add(new NpgsqlParameter<Guid[]>("workspaces", [.. notStored.Select(u => unique[u].WorkspaceId)]));
+        stored.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. notStored.Select(u => unique[u].ExternalRequestId)]));
+        using var reader = stored.ExecuteReader();
+        while (reader.Read())
+        {
+            var u = positions[(reader.GetGuid(0), reader.GetString(1))];
+            outcomes[u] = new IngestOutcome(true, reader.GetDecimal(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetGuid(4));
+            positions.Remove((reader.GetGuid(0), reader.GetString(1)));
+        }
+
+        if (positions.Count > 0)
+        {
+            throw new InvalidOperationException("An event was neither stored nor found.");
+        }
+    }
+
+    // The keys are claimed first (ingest_keys holds the idempotency key across all partitions of
+    // llm_requests), and only the rows whose key was new are stored. The answer names the positions of
+    // the rows that were not, so a batch without duplicates reads back nothing at all.
+    private static string BuildInsertSql(IColumn[] columns)
+    {
+        var names = string.Join(", ", columns.Select(c => c.Name));
+        var parameters = string.Join(", ", columns.Select(c => "@" + c.Name));
+        return $"""
+            WITH batch AS (
+                SELECT * FROM unnest({parameters}) WITH ORDINALITY AS b ({names}, position)),
+            claimed AS (
+                INSERT INTO ingest_keys (workspace_id, external_request_id, occurred_at, received_at, cost_usd, cost_status, price_id)
+                SELECT workspace_id, external_request_id, occurred_at, received_at, cost_usd, cost_status, price_id FROM batch
+                ON CONFLICT (workspace_id, external_request_id) DO NOTHING
+                RETURNING workspace_id, external_request_id),
+            stored AS (
+                INSERT INTO llm_requests ({names})
+                SELECT {names} FROM batch JOIN claimed USING (workspace_id, external_request_id))
+            SELECT position FROM batch
+            WHERE NOT EXISTS (SELECT FROM claimed
+                WHERE claimed.workspace_id = batch.workspace_id AND claimed.external_request_id = batch.external_request_id)
+            """;
     }
 
     public void Dispose()
     {
         connection?.Dispose();
         connection = null;
+    }
+
+    private interface IColumn
+    {
+        string Name { get; }
+
+        NpgsqlParameter Fill(List<LlmRequest> rows);
+    }
+
+    /// <summary>One column's values, sent as one binary array; the list is kept and refilled for each batch.</summary>
+    private sealed class Column<T>(string name, Func<LlmRequest, T> value, NpgsqlDbType? type = null) : IColumn
+    {
+        private readonly List<T> values = [];
+
+        public string Name => name;
+
+        public NpgsqlParameter Fill(List<LlmRequest> rows)
+        {
+            values.Clear();
+            foreach (var row in rows)
+            {
+                values.Add(value(row));
+            }
+
+            var parameter = new NpgsqlParameter<List<T>>(name, values);
+            if (type is { } dbType)
+            {
+                parameter.NpgsqlDbType = dbType;
+            }
+
+            return parameter;
+        }
     }
 }

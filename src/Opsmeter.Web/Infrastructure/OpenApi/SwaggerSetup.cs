@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Infrastructure.Auth;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -28,6 +29,8 @@ internal static class SwaggerSetup
                 Description = "An Opsmeter API key.",
             });
             o.OperationFilter<ApiKeyRequirementFilter>();
+            // A batch entry is read by its own converter; on the wire it is simply an event.
+            o.MapType<IngestBatchItem>(() => new OpenApiSchemaReference(nameof(IngestEventRequest)));
         });
         return services;
     }
