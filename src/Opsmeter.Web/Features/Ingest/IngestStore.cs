@@ -198,7 +198,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions p
     private static string BuildInsertSql(IColumn[] columns)
     {
         var names = string.Join(", ", columns.Select(c => c.Name));
-        var parameters = string.Join(", ", columns.Select(c => "@" + c.Name));
+        // Positional parameters: Npgsql sends such SQL as it is, without parsing it for names on every commit.
+        var parameters = string.Join(", ", columns.Select((_, i) => "$" + (i + 1)));
         return $"""
             WITH batch AS (
                 SELECT * FROM unnest({parameters}) WITH ORDINALITY AS b ({names}, position)),
@@ -244,7 +245,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions p
                 values.Add(value(row));
             }
 
-            var parameter = new NpgsqlParameter<List<T>>(name, values);
+            var parameter = new NpgsqlParameter<List<T>> { TypedValue = values };
             if (type is { } dbType)
             {
                 parameter.NpgsqlDbType = dbType;

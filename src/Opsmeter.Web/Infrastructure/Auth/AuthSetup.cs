@@ -19,13 +19,19 @@ internal static class AuthSetup
     /// <summary>Signed in and owner or admin of at least one workspace: the Hangfire job dashboard.</summary>
     public const string JobsPolicy = "jobs";
 
+    private const string ByPath = "ApiKeyOrCookie";
+
     public static IServiceCollection AddOpsmeterAuth(this IServiceCollection services)
     {
         services.AddMemoryCache(o => o.SizeLimit = 100_000);
         services.AddSingleton<ApiKeyStore>();
         services.AddSingleton<ApiKeyUsage>();
         services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
-        services.AddAuthentication(IdentityConstants.ApplicationScheme)
+        services.AddAuthentication(ByPath)
+            // Every request is authenticated once up front with the default scheme: an API key under /v1, the
+            // sign-in cookie elsewhere, so an ingest request never builds a cookie handler it cannot use.
+            .AddPolicyScheme(ByPath, null, o => o.ForwardDefaultSelector = http =>
+                http.Request.Path.StartsWithSegments("/v1") ? ApiKeyAuthenticationHandler.SchemeName : IdentityConstants.ApplicationScheme)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
             .AddIdentityCookies();
         services.AddIdentityCore<OpsmeterUser>(o =>
