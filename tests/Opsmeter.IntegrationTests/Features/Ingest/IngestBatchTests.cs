@@ -43,6 +43,30 @@ public sealed class IngestBatchTests(OpsmeterApp app)
     }
 
     [Fact]
+    public async Task Entries_that_are_not_events_are_rejected_alone_and_named_where_possible()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+
+        var response = await ws.Client.PostAsync("/v1/ingest/batch", Json("""
+            {"events":[
+              null, "an event", 42, [1, 2],
+              {"externalRequestId":"t1","provider":"openai","model":"gpt-4o","inputTokens":{"n":1},"outputTokens":1,"status":"success"},
+              {"externalRequestId":"t2","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}
+            ]}
+            """));
+
+        Assert.Equal(HttpStatusCode.MultiStatus, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((1, 5), (body.GetProperty("created").GetInt32(), body.GetProperty("rejected").GetInt32()));
+        var results = body.GetProperty("results").EnumerateArray().ToList();
+        Assert.All(results.Take(4), r => Assert.True(r.GetProperty("errors").TryGetProperty("", out _), r.ToString()));
+        Assert.Equal("t1", results[4].GetProperty("externalRequestId").GetString());
+        Assert.True(results[4].GetProperty("errors").TryGetProperty("inputTokens", out _), results[4].ToString());
+        Assert.Equal(("t2", "created"), (results[5].GetProperty("externalRequestId").GetString(), results[5].GetProperty("status").GetString()));
+        Assert.Equal(1, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == ws.Id)));
+    }
+
+    [Fact]
     public async Task A_clean_batch_is_200()
     {
         var ws = await app.CreateWorkspaceAsync();

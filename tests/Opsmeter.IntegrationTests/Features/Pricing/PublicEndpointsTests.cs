@@ -58,6 +58,10 @@ public sealed class PublicEndpointsTests(OpsmeterApp app)
         Assert.True(paths.GetProperty("/v1/ingest").GetProperty("post").TryGetProperty("security", out _));
         Assert.False(paths.GetProperty("/v1/public/pricing-models").GetProperty("get").TryGetProperty("security", out _));
         Assert.Equal("X-API-Key", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey").GetProperty("name").GetString());
+        // A batch entry is documented as the event it carries.
+        var batchEvents = document.GetProperty("components").GetProperty("schemas").GetProperty("IngestBatchRequest")
+            .GetProperty("properties").GetProperty("events");
+        Assert.Equal("#/components/schemas/IngestEventRequest", batchEvents.GetProperty("items").GetProperty("$ref").GetString());
     }
 
     [Fact]
