@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Frozen;
 
 namespace Opsmeter.Web.Features.Pricing;
@@ -9,6 +10,8 @@ namespace Opsmeter.Web.Features.Pricing;
 /// </summary>
 internal sealed class PriceCatalog
 {
+    // Names are what clients send, so the memory of them is bounded: past this many, new names are matched each time.
+    private const int MaxRememberedNames = 10_000;
     private volatile Snapshot snapshot = Snapshot.Empty;
 
     public int Count => snapshot.ById.Count;
@@ -17,28 +20,27 @@ internal sealed class PriceCatalog
 
     public ModelPrice? FindById(Guid id) => snapshot.ById.GetValueOrDefault(id);
 
-    /// <summary>
-    /// The price in force at <paramref name="at"/> for <paramref name="model"/>: the provider itself before
-    /// its fallbacks, the most specific spelling of the name before shorter ones, and for each spelling
-    /// the workspace's own override before the global catalog.
-    /// </summary>
+    /// <summary>The price in force at <paramref name="at"/> for <paramref name="model"/>: the first of its <see cref="Matches"/> with a version in force.</summary>
     public ModelPrice? Find(Guid workspaceId, string provider, string model, DateTimeOffset at)
     {
         var current = snapshot;
-        var canonicalProvider = Providers.Normalize(provider);
-        Guid[] owners = current.HasOverrides ? [workspaceId, Guid.Empty] : [Guid.Empty];
-        foreach (var candidateProvider in Providers.Fallbacks(canonicalProvider, model).Prepend(canonicalProvider))
+        // Which rows a name can match does not depend on the time: work it out once per name (and per workspace,
+        // when workspaces have prices of their own), then only pick the version in force.
+        var name = (current.HasOverrides ? workspaceId : Guid.Empty, provider, model);
+        if (!current.Matches.TryGetValue(name, out var matches))
         {
-            foreach (var key in ModelNames.Candidates(model))
+            matches = Matches(current, workspaceId, provider, model);
+            if (current.Matches.Count < MaxRememberedNames)
             {
-                foreach (var owner in owners)
-                {
-                    if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions) &&
-                        InForce(versions, at) is { } price)
-                    {
-                        return price;
-                    }
-                }
+                current.Matches.TryAdd(name, matches);
+            }
+        }
+
+        foreach (var versions in matches)
+        {
+            if (InForce(versions, at) is { } price)
+            {
+                return price;
             }
         }
 
@@ -52,6 +54,33 @@ internal sealed class PriceCatalog
             .GroupBy(p => (p.Provider, p.Model))
             .Select(g => g.MaxBy(p => p.EffectiveFrom)!)
             .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal);
+
+    /// <summary>
+    /// The price rows <paramref name="model"/> can match, in the order to try them: the provider itself before its
+    /// fallbacks, the most specific spelling of the name before shorter ones, and for each spelling the
+    /// workspace's own override before the global catalog.
+    /// </summary>
+    private static ModelPrice[][] Matches(Snapshot current, Guid workspaceId, string provider, string model)
+    {
+        var canonicalProvider = Providers.Normalize(provider);
+        Guid[] owners = current.HasOverrides ? [workspaceId, Guid.Empty] : [Guid.Empty];
+        var matches = new List<ModelPrice[]>();
+        foreach (var candidateProvider in Providers.Fallbacks(canonicalProvider, model).Prepend(canonicalProvider))
+        {
+            foreach (var key in ModelNames.Candidates(model))
+            {
+                foreach (var owner in owners)
+                {
+                    if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions))
+                    {
+                        matches.Add(versions);
+                    }
+                }
+            }
+        }
+
+        return [.. matches];
+    }
 
     private static ModelPrice? InForce(ModelPrice[] versionsNewestFirst, DateTimeOffset at)
     {
@@ -71,6 +100,9 @@ internal sealed class PriceCatalog
         FrozenDictionary<Guid, ModelPrice> ById,
         bool HasOverrides)
     {
+        /// <summary>What each name sent so far matches; dropped with the snapshot when prices change.</summary>
+        public ConcurrentDictionary<(Guid Owner, string Provider, string Model), ModelPrice[][]> Matches { get; } = new();
+
         public static readonly Snapshot Empty = Build([]);
 
         public static Snapshot Build(IEnumerable<ModelPrice> rows)

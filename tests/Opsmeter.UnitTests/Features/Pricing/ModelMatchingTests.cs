@@ -90,6 +90,42 @@ public sealed class ModelMatchingTests
         Assert.Null(Catalog.Find(Workspace, "openai", "gpt-4o", Utc(2023, 12, 31)));
 
     [Fact]
+    public void A_name_priced_before_a_price_change_is_priced_by_the_new_rows_after_it()
+    {
+        var catalog = Load(Shipped);
+        var before = catalog.Find(Workspace, "openai", "gpt-4o", Now);
+        var first = Enumerable.Range(0, 3).Select(_ => catalog.Find(Workspace, "acme", "house-model", Now)).ToList();
+        var own = new ModelPrice
+        {
+            Id = Guid.NewGuid(),
+            WorkspaceId = Workspace,
+            Provider = "openai",
+            Model = "gpt-4o",
+            EffectiveFrom = Utc(2024, 1, 1),
+            InputPerMillionUsd = 1m,
+            OutputPerMillionUsd = 4m,
+            Source = "negotiated",
+        };
+        var house = new ModelPrice
+        {
+            Id = Guid.NewGuid(),
+            Provider = "acme",
+            Model = "house-model",
+            EffectiveFrom = Utc(2024, 1, 1),
+            InputPerMillionUsd = 0.5m,
+            OutputPerMillionUsd = 1m,
+            Source = "internal",
+        };
+
+        catalog.Load([.. Shipped, own, house]);
+
+        Assert.Equal(2.5m, before?.InputPerMillionUsd);
+        Assert.All(first, Assert.Null);
+        Assert.Same(own, catalog.Find(Workspace, "openai", "gpt-4o", Now));
+        Assert.Same(house, catalog.Find(Workspace, "acme", "house-model", Now));
+    }
+
+    [Fact]
     public void A_workspace_override_wins_for_its_workspace_only()
     {
         var overridden = Guid.NewGuid();
