@@ -99,7 +99,9 @@ internal sealed class LocalPostgres : IDisposable
             }
         }
 
-        var args = new List<string> { "-D", dataDirectory, "-U", SystemUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8" };
+        // Collation C: the same order as C.UTF-8 for UTF-8 text, but PostgreSQL compares it with memcmp instead of
+        // strcoll, which every index insert on a text key (externalRequestId, names) pays for.
+        var args = new List<string> { "-D", dataDirectory, "-U", SystemUser, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--lc-collate=C" };
         if (throwAway)
         {
             args.Add("--no-sync");
