@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using FluentValidation;
@@ -65,7 +66,7 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
         var bytes = 2;
         foreach (var (key, value) in metadata)
         {
-            bytes += Encoding.UTF8.GetByteCount(key) + Encoding.UTF8.GetByteCount(value.GetRawText()) + 4;
+            bytes += Encoding.UTF8.GetByteCount(key) + JsonMarshal.GetRawUtf8Value(value).Length + 4;
             if (key.Length == 0 || !TextRules.IsStorable(key))
             {
                 context.AddFailure("metadata", "metadata keys must be non-empty text.");
