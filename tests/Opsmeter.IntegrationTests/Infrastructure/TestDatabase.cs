@@ -13,6 +13,7 @@ namespace Opsmeter.IntegrationTests.Infrastructure;
 internal static class TestDatabase
 {
     private const string Image = "postgres:15.10-alpine";
+    private const string ClusterPrefix = "opsmeter-tests-";
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static string? serverConnectionString;
 
@@ -56,7 +57,8 @@ internal static class TestDatabase
         }
         catch (Exception e) when (e.GetType().Name == "DockerUnavailableException")
         {
-            var directory = Path.Combine(Path.GetTempPath(), $"opsmeter-tests-{Guid.NewGuid():N}");
+            RemoveAbandonedClusters();
+            var directory = Path.Combine(Path.GetTempPath(), $"{ClusterPrefix}{Guid.NewGuid():N}");
             var cluster = LocalPostgres.Start(directory, throwAway: true);
             AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             {
@@ -69,5 +71,43 @@ internal static class TestDatabase
         await container.StartAsync();
         AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return container.GetConnectionString();
+    }
+
+    /// <summary>
+    /// Deletes the clusters of earlier runs that did not get to clean up after themselves (the test host can be
+    /// stopped before its exit handler has stopped PostgreSQL and deleted the folder; each is hundreds of MB).
+    /// A folder is left alone while its postmaster runs, or while it is new enough to be another run's initdb.
+    /// </summary>
+    private static void RemoveAbandonedClusters()
+    {
+        foreach (var folder in new DirectoryInfo(Path.GetTempPath()).EnumerateDirectories(ClusterPrefix + "*"))
+        {
+            try
+            {
+                var pidFile = Path.Combine(folder.FullName, "postmaster.pid");
+                var running = File.Exists(pidFile) && int.TryParse(File.ReadLines(pidFile).FirstOrDefault(), out var pid) && IsAlive(pid);
+                if (!running && folder.LastWriteTimeUtc < DateTime.UtcNow.AddMinutes(-10))
+                {
+                    folder.Delete(recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Another run's, or not ours to delete: leave it.
+            }
+        }
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 }
