@@ -22,6 +22,20 @@ public sealed class ModelMatchingTests
 
     private static DateTimeOffset Utc(int year, int month, int day) => new(year, month, day, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>A negotiated price (1 and 4 USD per million tokens unless said), the workspace's own or, with no workspace, global.</summary>
+    private static ModelPrice Negotiated(Guid? workspace, DateTimeOffset from, string provider = "openai", string model = "gpt-4o",
+        decimal input = 1m, decimal output = 4m) => new()
+    {
+        Id = Guid.NewGuid(),
+        WorkspaceId = workspace,
+        Provider = provider,
+        Model = model,
+        EffectiveFrom = from,
+        InputPerMillionUsd = input,
+        OutputPerMillionUsd = output,
+        Source = "negotiated",
+    };
+
     [Theory]
     [InlineData("openai", "GPT-4o", "openai", "gpt-4o")]
     [InlineData("OpenAI", "gpt-4o", "openai", "gpt-4o")]
@@ -95,27 +109,8 @@ public sealed class ModelMatchingTests
         var catalog = Load(Shipped);
         var before = catalog.Find(Workspace, "openai", "gpt-4o", Now);
         var first = Enumerable.Range(0, 3).Select(_ => catalog.Find(Workspace, "acme", "house-model", Now)).ToList();
-        var own = new ModelPrice
-        {
-            Id = Guid.NewGuid(),
-            WorkspaceId = Workspace,
-            Provider = "openai",
-            Model = "gpt-4o",
-            EffectiveFrom = Utc(2024, 1, 1),
-            InputPerMillionUsd = 1m,
-            OutputPerMillionUsd = 4m,
-            Source = "negotiated",
-        };
-        var house = new ModelPrice
-        {
-            Id = Guid.NewGuid(),
-            Provider = "acme",
-            Model = "house-model",
-            EffectiveFrom = Utc(2024, 1, 1),
-            InputPerMillionUsd = 0.5m,
-            OutputPerMillionUsd = 1m,
-            Source = "internal",
-        };
+        var own = Negotiated(Workspace, Utc(2024, 1, 1));
+        var house = Negotiated(null, Utc(2024, 1, 1), "acme", "house-model", input: 0.5m, output: 1m);
 
         catalog.Load([.. Shipped, own, house]);
 
@@ -129,17 +124,7 @@ public sealed class ModelMatchingTests
     public void A_workspace_override_wins_for_its_workspace_only()
     {
         var overridden = Guid.NewGuid();
-        var own = new ModelPrice
-        {
-            Id = Guid.NewGuid(),
-            WorkspaceId = overridden,
-            Provider = "openai",
-            Model = "gpt-4o",
-            EffectiveFrom = Utc(2024, 1, 1),
-            InputPerMillionUsd = 1m,
-            OutputPerMillionUsd = 4m,
-            Source = "negotiated",
-        };
+        var own = Negotiated(overridden, Utc(2024, 1, 1));
         var catalog = Load([.. Shipped, own]);
 
         var forOwner = catalog.Find(overridden, "openai", "gpt-4o", Now);
@@ -162,17 +147,7 @@ public sealed class ModelMatchingTests
     public void A_workspace_override_not_yet_in_force_leaves_the_global_price()
     {
         var overridden = Guid.NewGuid();
-        var own = new ModelPrice
-        {
-            Id = Guid.NewGuid(),
-            WorkspaceId = overridden,
-            Provider = "openai",
-            Model = "gpt-4o",
-            EffectiveFrom = Utc(2025, 1, 1),
-            InputPerMillionUsd = 1m,
-            OutputPerMillionUsd = 4m,
-            Source = "negotiated",
-        };
+        var own = Negotiated(overridden, Utc(2025, 1, 1));
         var catalog = Load([.. Shipped, own]);
 
         var early = catalog.Find(overridden, "openai", "gpt-4o", Utc(2024, 6, 1));
