@@ -181,9 +181,10 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions p
         using var reader = stored.ExecuteReader();
         while (reader.Read())
         {
-            var u = positions[(reader.GetGuid(0), reader.GetString(1))];
+            var u = positions.Remove((reader.GetGuid(0), reader.GetString(1)), out var position)
+                ? position
+                : throw new InvalidOperationException("The database answered for a key it was not asked about.");
             outcomes[u] = new IngestOutcome(true, reader.GetDecimal(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetGuid(4));
-            positions.Remove((reader.GetGuid(0), reader.GetString(1)));
         }
 
         if (positions.Count > 0)
