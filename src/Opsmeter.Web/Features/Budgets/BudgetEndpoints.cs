@@ -28,7 +28,7 @@ internal static class BudgetEndpoints
         app.MapGet("/v1/policy", GetPolicy.Handle).WithTags("Policy").WithName("GetPolicy")
             .WithSummary("What to do before the next LLM call (?endpointTag=&promptVersion=&tenantId=&userId=&model=&provider=), from memory.")
             .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Ingest));
-        app.MapGet("/v1/diagnostics/workspace-status", WorkspaceStatus.Handle).WithTags("Policy").WithName("GetWorkspaceStatus")
+        app.MapGet("/v1/diagnostics/workspace-status", WorkspaceStatus.HandleAsync).WithTags("Policy").WithName("GetWorkspaceStatus")
             .WithSummary("Budget and plan flags in the Opsmeter.io shape.")
             .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Ingest));
         return app;

@@ -7,8 +7,12 @@ namespace Opsmeter.Web.Features.Budgets;
 
 /// <summary>A budget as the policy sees it: its rules and the spend of the last evaluation, for its period.</summary>
 internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, string? Value, string[] DataModes, decimal LimitUsd,
-    decimal[] Thresholds, string OnExceeded, int? MaxOutputTokens, string? FallbackModel, string Period, BudgetPeriod? EvaluatedPeriod, decimal SpendUsd)
+    decimal[] Thresholds, string OnExceeded, int? MaxOutputTokens, string? FallbackModel, string Period, BudgetPeriod? EvaluatedPeriod, decimal SpendUsd,
+    TimeZoneInfo? Zone = null)
 {
+    /// <summary>The budget's period that contains <paramref name="now"/>, in its own time zone.</summary>
+    public BudgetPeriod PeriodAt(DateTimeOffset now) => BudgetPeriod.Containing(now, Period, Zone ?? TimeZoneInfo.Utc);
+
     /// <summary>The spend now: the evaluated figure while its period lasts, zero once a new period began.</summary>
     public decimal SpendAt(DateTimeOffset now) => EvaluatedPeriod is { } p && now >= p.Start && now < p.End ? SpendUsd : 0m;
 
@@ -97,10 +101,9 @@ internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider c
 
     private static BudgetStanding Standing(Budget b)
     {
-        var period = b.EvaluatedPeriodStart is { } start
-            ? BudgetPeriod.Containing(start, b.Period, BudgetRules.FindZone(b.TimeZone) ?? TimeZoneInfo.Utc)
-            : (BudgetPeriod?)null;
+        var zone = BudgetRules.FindZone(b.TimeZone) ?? TimeZoneInfo.Utc;
+        var period = b.EvaluatedPeriodStart is { } start ? BudgetPeriod.Containing(start, b.Period, zone) : (BudgetPeriod?)null;
         return new BudgetStanding(b.Id, b.Name, b.ScopeDimension, b.ScopeValue, b.DataModes, b.LimitUsd, b.WarningThresholds,
-            b.OnExceeded, b.MaxOutputTokens, b.FallbackModel, b.Period, period, b.EvaluatedSpendUsd);
+            b.OnExceeded, b.MaxOutputTokens, b.FallbackModel, b.Period, period, b.EvaluatedSpendUsd, zone);
     }
 }

@@ -1,4 +1,7 @@
 using System.Security.Claims;
+using Npgsql;
+using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Auth;
 
 namespace Opsmeter.Web.Features.Budgets;
@@ -6,26 +9,56 @@ namespace Opsmeter.Web.Features.Budgets;
 public sealed record WorkspaceStatusResponse(Guid WorkspaceId, bool IsPlanLimitReached, bool TelemetryPaused, bool ProviderCallsContinue,
     bool IsBudgetWarning, bool IsBudgetExceeded, string Severity, PlanStatus Plan, WorkspaceBudgetStatus Budget);
 
-/// <summary>Self-hosted Opsmeter has no plan quota: the fields exist so Opsmeter.io clients read what they expect.</summary>
-public sealed record PlanStatus(string Tier, long? MonthlyRequestQuota, bool IsPlanLimitReached);
+/// <summary>
+/// The plan block Opsmeter.io clients read. Self-hosted Opsmeter has no quota today: the request limit and what remains
+/// of it are <c>null</c>, and the count is this UTC calendar month's ingested requests, every data mode.
+/// </summary>
+public sealed record PlanStatus(string PlanTier, string PlanName, long CurrentRequestCount, long? PlanRequestLimit, long? RemainingRequestCount,
+    bool IsPlanLimitReached, bool TelemetryPaused, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd);
 
-public sealed record WorkspaceBudgetStatus(decimal WarningThresholdRatio, BudgetPeriodStatus? Daily, BudgetPeriodStatus? Monthly);
+/// <summary><see cref="Daily"/> and <see cref="Monthly"/> are always objects, so a template can format them without a null check.</summary>
+public sealed record WorkspaceBudgetStatus(decimal WarningThresholdRatio, BudgetPeriodStatus Daily, BudgetPeriodStatus Monthly);
 
-public sealed record BudgetPeriodStatus(decimal LimitUsd, decimal CurrentSpendUsd, decimal UtilizationRatio, bool IsWarning, bool IsExceeded,
-    string Period, DateTimeOffset? PeriodStart, DateTimeOffset? PeriodEnd);
+/// <summary>One period's spend; without a whole-workspace budget of that period, <c>limitUsd</c> is null and the ratio 0.</summary>
+public sealed record BudgetPeriodStatus(decimal? LimitUsd, decimal CurrentSpendUsd, decimal UtilizationRatio, bool IsWarning, bool IsExceeded,
+    string Period, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd);
 
 /// <summary>
-/// <c>GET /v1/diagnostics/workspace-status</c> in the Opsmeter.io shape, from the policy snapshot: the
-/// flags cover all the workspace's budgets, daily and monthly are its whole-workspace budgets of those periods.
+/// <c>GET /v1/diagnostics/workspace-status</c> in the Opsmeter.io shape. The flags cover all the workspace's budgets (from the
+/// policy snapshot); daily and monthly are its whole-workspace budgets of those periods, or, where it has none, the spend of
+/// the UTC day and month (real data, as budgets count by default), read exactly like the dashboard's figures.
 /// </summary>
 internal static class WorkspaceStatus
 {
     public const decimal DefaultWarningRatio = 0.8m;
+    public const string PlanTier = "self-hosted";
 
-    public static WorkspaceStatusResponse Handle(ClaimsPrincipal user, PolicySnapshot snapshot, TimeProvider clock) =>
-        For(user.WorkspaceId(), snapshot.For(user.WorkspaceId()), clock.GetUtcNow());
+    public static async Task<WorkspaceStatusResponse> HandleAsync(ClaimsPrincipal user, PolicySnapshot snapshot, NpgsqlDataSource db,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var workspaceId = user.WorkspaceId();
+        var policy = snapshot.For(workspaceId);
+        var now = clock.GetUtcNow();
+        var day = BudgetPeriod.Containing(now, BudgetRules.Daily, TimeZoneInfo.Utc);
+        var month = BudgetPeriod.Containing(now, BudgetRules.Monthly, TimeZoneInfo.Utc);
 
-    public static WorkspaceStatusResponse For(Guid workspaceId, WorkspacePolicy policy, DateTimeOffset now)
+        var requests = 0L;
+        var monthSpend = 0m;
+        foreach (var mode in IngestEventValidator.DataModes)
+        {
+            var totals = await UsageQueries.TotalsAsync(db, workspaceId, new UsageFilter(month.Start, month.End, mode), ct);
+            requests += totals.Requests;
+            monthSpend += mode == "real" ? totals.CostUsd : 0m;
+        }
+
+        var daySpend = (await UsageQueries.TotalsAsync(db, workspaceId, new UsageFilter(day.Start, day.End), ct)).CostUsd;
+        return For(workspaceId, policy, now, new PeriodSpend(requests, day, daySpend, month, monthSpend));
+    }
+
+    /// <summary>What the UTC day and month hold: the fallback for a period without a whole-workspace budget, and the plan's count.</summary>
+    internal sealed record PeriodSpend(long MonthRequests, BudgetPeriod Day, decimal DaySpendUsd, BudgetPeriod Month, decimal MonthSpendUsd);
+
+    public static WorkspaceStatusResponse For(Guid workspaceId, WorkspacePolicy policy, DateTimeOffset now, PeriodSpend spend)
     {
         var states = policy.Budgets.Select(b => b.StateAt(now)).ToList();
         var exceeded = states.Contains(BudgetRules.Exceeded);
@@ -33,10 +66,13 @@ internal static class WorkspaceStatus
         var daily = policy.Budgets.FirstOrDefault(b => b.Dimension == BudgetRules.Workspace && b.Period == BudgetRules.Daily);
         var monthly = policy.Budgets.FirstOrDefault(b => b.Dimension == BudgetRules.Workspace && b.Period == BudgetRules.Monthly);
         var ratio = (monthly ?? daily)?.Thresholds.DefaultIfEmpty(DefaultWarningRatio).Min() ?? DefaultWarningRatio;
+        var plan = new PlanStatus(PlanTier, "Self-hosted", spend.MonthRequests, PlanRequestLimit: null, RemainingRequestCount: null,
+            IsPlanLimitReached: false, TelemetryPaused: false, spend.Month.Start, spend.Month.End);
         return new WorkspaceStatusResponse(workspaceId, IsPlanLimitReached: false, TelemetryPaused: false, ProviderCallsContinue: true,
-            warning, exceeded, exceeded ? "critical" : warning ? "warning" : "normal",
-            new PlanStatus("self-hosted", MonthlyRequestQuota: null, IsPlanLimitReached: false),
-            new WorkspaceBudgetStatus(ratio, Period(daily, now), Period(monthly, now)));
+            warning, exceeded, exceeded ? "critical" : warning ? "warning" : "normal", plan,
+            new WorkspaceBudgetStatus(ratio,
+                Period(daily, now) ?? Unbudgeted(BudgetRules.Daily, spend.Day, spend.DaySpendUsd),
+                Period(monthly, now) ?? Unbudgeted(BudgetRules.Monthly, spend.Month, spend.MonthSpendUsd)));
     }
 
     private static BudgetPeriodStatus? Period(BudgetStanding? budget, DateTimeOffset now)
@@ -47,8 +83,11 @@ internal static class WorkspaceStatus
         }
 
         var state = budget.StateAt(now);
-        var current = budget.EvaluatedPeriod is { } p && now >= p.Start && now < p.End ? p : (BudgetPeriod?)null;
+        var period = budget.PeriodAt(now);
         return new BudgetPeriodStatus(budget.LimitUsd, budget.SpendAt(now), budget.UtilizationAt(now),
-            state == BudgetRules.Warning, state == BudgetRules.Exceeded, budget.Period, current?.Start, current?.End);
+            state == BudgetRules.Warning, state == BudgetRules.Exceeded, budget.Period, period.Start, period.End);
     }
+
+    private static BudgetPeriodStatus Unbudgeted(string period, BudgetPeriod range, decimal spendUsd) =>
+        new(LimitUsd: null, spendUsd, UtilizationRatio: 0m, IsWarning: false, IsExceeded: false, period, range.Start, range.End);
 }

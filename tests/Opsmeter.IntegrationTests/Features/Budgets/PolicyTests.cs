@@ -65,7 +65,8 @@ public sealed class PolicyTests(OpsmeterApp app)
         var status = await ws.Client.GetFromJsonAsync<JsonElement>("/v1/diagnostics/workspace-status");
         Assert.Equal(("critical", true, true), (status.GetProperty("severity").GetString(), status.GetProperty("isBudgetExceeded").GetBoolean(),
             status.GetProperty("providerCallsContinue").GetBoolean()));
-        Assert.Equal(JsonValueKind.Null, status.GetProperty("budget").GetProperty("monthly").ValueKind); // no whole-workspace budget
+        // No whole-workspace budget: the monthly block is still there (Opsmeter.io templates read it), without a limit.
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("budget").GetProperty("monthly").GetProperty("limitUsd").ValueKind);
 
         await app.WithDbAsync(db => db.Workspaces.Where(w => w.Id == ws.Id).ExecuteUpdateAsync(s => s.SetProperty(w => w.PolicyMode, PolicyModes.Observe)));
         await app.Services.GetRequiredService<PolicySnapshot>().ReloadAsync(CancellationToken.None);
@@ -88,7 +89,7 @@ public sealed class PolicyTests(OpsmeterApp app)
         Assert.Equal((100m, 85m, 0.85m), (monthly.GetProperty("limitUsd").GetDecimal(), monthly.GetProperty("currentSpendUsd").GetDecimal(),
             monthly.GetProperty("utilizationRatio").GetDecimal()));
         Assert.Equal(0.8m, status.GetProperty("budget").GetProperty("warningThresholdRatio").GetDecimal());
-        Assert.Equal(JsonValueKind.Null, status.GetProperty("budget").GetProperty("daily").ValueKind);
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("budget").GetProperty("daily").GetProperty("limitUsd").ValueKind);
         Assert.Equal(ws.Id, status.GetProperty("workspaceId").GetGuid());
     }
 }
