@@ -6,6 +6,7 @@ using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Auth;
@@ -38,6 +39,7 @@ try
     builder.Services.AddSingleton<PriceCatalog>();
     builder.Services.AddScoped<WorkspaceBootstrap>();
     builder.Services.AddSingleton<EventPartitions>();
+    builder.Services.AddSingleton<RawRetention>();
     builder.Services.AddSingleton<IngestWriter>();
     builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
     builder.Services.AddSingleton<RollupWorker>();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Database;
@@ -54,6 +55,28 @@ internal static class DemoData
 
         var outcomes = await writer.SubmitAsync(rows);
         return new DemoDataResponse(outcomes.Count(o => !o.Duplicate));
+    }
+
+    /// <summary>The workspace-wide scope; the only one Opsmeter can honour.</summary>
+    public const string WorkspaceScope = "workspace";
+
+    /// <summary>
+    /// <c>DELETE /v1/ingest/demo-data</c> and <c>/test-data</c>. Opsmeter.io clients may ask for <c>?scope=mine</c> (only the
+    /// rows the calling key created). Opsmeter does not record which key sent an event, so it cannot tell those rows
+    /// apart: it refuses that scope, and any other it does not know, rather than delete more than was asked.
+    /// </summary>
+    public static async Task<Results<Ok<DeletedDataResponse>, ProblemHttpResult>> HandleDeleteAsync(OpsmeterDbContext db, Guid workspaceId,
+        string dataMode, string? scope, CancellationToken ct)
+    {
+        if (scope is not null && !string.Equals(scope, WorkspaceScope, StringComparison.OrdinalIgnoreCase))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                title: $"Only all of the workspace's {dataMode} events can be deleted; nothing was deleted.",
+                detail: $"Opsmeter does not record which API key sent an event, so it cannot delete only the {dataMode} events one key created. " +
+                    $"Leave scope out (or send scope={WorkspaceScope}) to delete all of this workspace's {dataMode} events.");
+        }
+
+        return TypedResults.Ok(await DeleteAsync(db, workspaceId, dataMode, ct));
     }
 
     public static async Task<DeletedDataResponse> DeleteAsync(OpsmeterDbContext db, Guid workspaceId, string dataMode, CancellationToken ct)

@@ -4,32 +4,69 @@ using Npgsql;
 namespace Opsmeter.Web.Features.Ingest;
 
 /// <summary>
-/// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). Before a batch is stored, the
-/// days it touches must have their partitions; this remembers which do, so the hot path asks the database only for a
-/// day it has not seen (the nightly job creates the coming week's ahead, so that is rare: late or backfilled events).
-/// Thread-safe: both writer loops share it.
+/// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). Before a request's events are
+/// queued for the group commit, the days they touch must have their partitions: <see cref="IngestWriter.SubmitAsync"/>
+/// makes sure of it on the request's own connection, so that creating a partition, and any failure doing it, concerns
+/// that request alone and never the commit it would share with others. This remembers which days exist, so a request
+/// asks the database only for a day it has not seen (the nightly job creates the coming week's ahead, so that is rare:
+/// late or backfilled events). Thread-safe: requests and both writer loops share it.
 /// </summary>
 internal sealed class EventPartitions
 {
     private readonly ConcurrentDictionary<DateOnly, bool> known = new();
 
+    /// <summary>Whether every day of <paramref name="rows"/> is known to have its partition.</summary>
+    public bool AllKnown(IReadOnlyList<LlmRequest> rows)
+    {
+        var checkedDay = DateOnly.MinValue;
+        foreach (var row in rows)
+        {
+            var day = Day(row);
+            if (day != checkedDay)
+            {
+                if (!known.ContainsKey(day))
+                {
+                    return false;
+                }
+
+                checkedDay = day;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Creates the partitions that <paramref name="rows"/> need and this process does not know to exist.</summary>
+    public async Task EnsureForAsync(NpgsqlDataSource dataSource, IReadOnlyList<LlmRequest> rows, CancellationToken ct)
+    {
+        var missing = rows.Select(Day).Distinct().Where(day => !known.ContainsKey(day)).Order().ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        foreach (var day in missing)
+        {
+            await using var command = EnsureCommand(connection, day, day);
+            await command.ExecuteScalarAsync(ct);
+            known[day] = true;
+        }
+    }
+
+    /// <summary>Creates the partitions of <paramref name="rows"/>' days that do not exist (after <see cref="Forget"/>).</summary>
     public void EnsureFor(NpgsqlConnection connection, IEnumerable<LlmRequest> rows)
     {
-        foreach (var day in rows.Select(r => DateOnly.FromDateTime(r.OccurredAt.UtcDateTime)).Distinct())
+        foreach (var day in rows.Select(Day).Distinct().Where(day => !known.ContainsKey(day)))
         {
-            if (!known.ContainsKey(day))
-            {
-                Ensure(connection, day, day);
-            }
+            Ensure(connection, day, day);
         }
     }
 
     /// <summary>Creates the partitions of <paramref name="from"/> to <paramref name="to"/> (both included) that do not exist yet.</summary>
     public int Ensure(NpgsqlConnection connection, DateOnly from, DateOnly to)
     {
-        using var command = new NpgsqlCommand("SELECT ensure_llm_request_partitions(@from, @to)", connection);
-        command.Parameters.AddWithValue("from", from);
-        command.Parameters.AddWithValue("to", to);
+        using var command = EnsureCommand(connection, from, to);
         var created = (int)command.ExecuteScalar()!;
         for (var day = from; day <= to; day = day.AddDays(1))
         {
@@ -41,4 +78,14 @@ internal sealed class EventPartitions
 
     /// <summary>Forgets what is known, after partitions were dropped here or elsewhere.</summary>
     public void Forget() => known.Clear();
+
+    private static DateOnly Day(LlmRequest row) => DateOnly.FromDateTime(row.OccurredAt.UtcDateTime);
+
+    private static NpgsqlCommand EnsureCommand(NpgsqlConnection connection, DateOnly from, DateOnly to)
+    {
+        var command = new NpgsqlCommand("SELECT ensure_llm_request_partitions(@from, @to)", connection);
+        command.Parameters.AddWithValue("from", from);
+        command.Parameters.AddWithValue("to", to);
+        return command;
+    }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
 using Serilog;
 
@@ -18,11 +19,12 @@ internal sealed class IngestBatchValidator : AbstractValidator<IngestBatchReques
 internal static class IngestBatch
 {
     public static async Task<JsonHttpResult<IngestBatchResponse>> HandleAsync(IngestBatchRequest body, ClaimsPrincipal user,
-        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
+        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock,
         IDiagnosticContext diagnostics)
     {
         var workspaceId = user.WorkspaceId();
         diagnostics.Set("WorkspaceId", workspaceId);
+        var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId, CancellationToken.None);
         var receivedAt = clock.GetUtcNow();
         var results = new IngestBatchItemResult[body.Events!.Count];
         var accepted = new List<(int Index, PricedEvent Event)>(results.Length);
@@ -31,9 +33,9 @@ internal static class IngestBatch
             var item = body.Events[i];
             var request = item.Take();
             // Synchronous: the event validator has no asynchronous rules, and its async path costs twice as much per event.
-            var errors = request is not null && validator.Validate(request) is { IsValid: false } validation
-                ? validation.ToDictionary()
-                : item.Errors;
+            var errors = request is null ? item.Errors
+                : validator.Validate(request) is { IsValid: false } validation ? validation.ToDictionary()
+                : OccurredAtBound.Check(request, oldest, days);
             if (errors is not null)
             {
                 results[i] = new IngestBatchItemResult(i, request?.ExternalRequestId ?? item.ExternalRequestId, "rejected", null, null, null, errors);

@@ -35,14 +35,16 @@ internal static class IngestEndpoints
 
         var cleanup = app.MapGroup("/v1/ingest").WithTags("Ingest")
             .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Admin));
-        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, CancellationToken ct) =>
-                DemoData.DeleteAsync(db, user.WorkspaceId(), "demo", ct))
+        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, string? scope, CancellationToken ct) =>
+                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "demo", scope, ct))
             .WithName("DeleteDemoData")
-            .WithSummary("Deletes the workspace's demo events; real and test events stay.");
-        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, CancellationToken ct) =>
-                DemoData.DeleteAsync(db, user.WorkspaceId(), "test", ct))
+            .WithSummary("Deletes the workspace's demo events; real and test events stay. ?scope=mine is refused (400).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, string? scope, CancellationToken ct) =>
+                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "test", scope, ct))
             .WithName("DeleteTestData")
-            .WithSummary("Deletes the workspace's test events; real and demo events stay.");
+            .WithSummary("Deletes the workspace's test events; real and demo events stay. ?scope=mine is refused (400).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return app;
     }
 

@@ -27,6 +27,7 @@ public sealed record IngestEventRequest
     public long? ReasoningTokens { get; set; }
     public long? LatencyMs { get; set; }
     public string? Status { get; set; }
+    [JsonConverter(typeof(ScalarTextConverter))]
     public string? ErrorCode { get; set; }
     public string? DataMode { get; set; }
     public string? Environment { get; set; }
@@ -40,6 +41,28 @@ public sealed record IngestEventRequest
 
     [JsonIgnore]
     public DateTimeOffset? When => OccurredAt ?? CreatedAt;
+
+    /// <summary>The event's tenant: <see cref="TenantId"/>, else <c>metadata.tenantId</c>, where Opsmeter.io SDKs send it.</summary>
+    [JsonIgnore]
+    public string? Tenant => TenantId ?? MetadataText(TenantMetadataKey);
+
+    /// <summary>The event's feature: <see cref="FeatureTag"/>, else <c>metadata.feature</c>, where Opsmeter.io SDKs send it.</summary>
+    [JsonIgnore]
+    public string? Feature => FeatureTag ?? MetadataText(FeatureMetadataKey);
+
+    public const string TenantMetadataKey = "tenantId";
+    public const string FeatureMetadataKey = "feature";
+
+    /// <summary>A metadata value that can stand for a text field: a non-blank string, or a number as written.</summary>
+    public string? MetadataText(string key) =>
+        Metadata is not null && Metadata.TryGetValue(key, out var value)
+            ? value.ValueKind switch
+            {
+                JsonValueKind.String when !string.IsNullOrWhiteSpace(value.GetString()) => value.GetString(),
+                JsonValueKind.Number => value.GetRawText(),
+                _ => null,
+            }
+            : null;
 }
 
 /// <summary>api.md "Ingest many calls": each event is read on its own, so one malformed event rejects only itself.</summary>

@@ -54,18 +54,27 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
             .WithMessage("occurredAt must not be more than 5 minutes in the future.");
         RuleFor(x => x.CostUsd).GreaterThanOrEqualTo(0).LessThan(1_000_000_000m);
         RuleFor(x => x.Metadata!).Custom(ValidateMetadata).When(x => x.Metadata is not null);
+        // Where a metadata value stands for the tenant or feature (Opsmeter.io SDKs), it must fit that column too.
+        RuleFor(x => x.Tenant).MaximumLength(128).When(x => x.TenantId is null).OverridePropertyName("metadata.tenantId");
+        RuleFor(x => x.Feature).MaximumLength(128).When(x => x.FeatureTag is null).OverridePropertyName("metadata.feature");
     }
 
+    /// <summary>
+    /// The limits apply to what is stored: a <c>null</c> value means "absent" (api.md "Conventions") and is dropped
+    /// before storing, so it counts toward neither the keys nor the bytes. The body's own size limit bounds the rest.
+    /// </summary>
     private static void ValidateMetadata(Dictionary<string, JsonElement> metadata, ValidationContext<IngestEventRequest> context)
     {
-        if (metadata.Count > MaxMetadataKeys)
-        {
-            context.AddFailure("metadata", $"metadata may hold at most {MaxMetadataKeys} keys.");
-        }
-
         var bytes = 2;
+        var keys = 0;
         foreach (var (key, value) in metadata)
         {
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                continue;
+            }
+
+            keys++;
             bytes += Encoding.UTF8.GetByteCount(key) + JsonMarshal.GetRawUtf8Value(value).Length + 4;
             if (key.Length == 0 || !TextRules.IsStorable(key))
             {
@@ -73,7 +82,7 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
             }
             else if (value.ValueKind is not (JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False))
             {
-                context.AddFailure($"metadata.{key}", "metadata values must be strings, numbers or booleans.");
+                context.AddFailure($"metadata.{key}", "metadata values must be strings, numbers, booleans or null.");
             }
             else if (value.ValueKind == JsonValueKind.String && !TextRules.IsStorable(value.GetString()!))
             {
@@ -83,6 +92,11 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
             {
                 context.AddFailure($"metadata.{key}", "metadata numbers must be finite double-precision values.");
             }
+        }
+
+        if (keys > MaxMetadataKeys)
+        {
+            context.AddFailure("metadata", $"metadata may hold at most {MaxMetadataKeys} keys.");
         }
 
         if (bytes > MaxMetadataBytes)
@@ -131,4 +145,23 @@ internal static class TextRules
 
         return true;
     }
+}
+
+/// <summary>
+/// The lower bound of <c>occurredAt</c>: not older than the workspace's raw retention (api.md "Ingest one call").
+/// It depends on the workspace, so the handlers check it after the validator, with the same error shape.
+/// </summary>
+internal static class OccurredAtBound
+{
+    public static Dictionary<string, string[]>? Check(IngestEventRequest request, DateTimeOffset oldest, int retentionDays) =>
+        request.When is { } when && when < oldest
+            ? new Dictionary<string, string[]>
+            {
+                ["occurredAt"] =
+                [
+                    $"occurredAt must not be older than the workspace's raw retention of {retentionDays} days: " +
+                    $"events before {oldest.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} are refused.",
+                ],
+            }
+            : null;
 }

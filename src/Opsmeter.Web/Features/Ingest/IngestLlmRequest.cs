@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
 using Serilog;
 
@@ -10,10 +11,16 @@ namespace Opsmeter.Web.Features.Ingest;
 /// <summary><c>POST /v1/ingest</c> and its Opsmeter.io alias <c>/v1/ingest/llm-request</c>: one event, answered after its commit.</summary>
 internal static class IngestLlmRequest
 {
-    public static async Task<Ok<IngestResponse>> HandleAsync(IngestEventRequest body, ClaimsPrincipal user,
-        PriceCatalog catalog, IngestWriter writer, PolicySnapshot policy, TimeProvider clock, IDiagnosticContext diagnostics)
+    public static async Task<Results<Ok<IngestResponse>, ValidationProblem>> HandleAsync(IngestEventRequest body, ClaimsPrincipal user,
+        PriceCatalog catalog, IngestWriter writer, PolicySnapshot policy, RawRetention retention, TimeProvider clock, IDiagnosticContext diagnostics)
     {
         var workspaceId = user.WorkspaceId();
+        var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId, CancellationToken.None);
+        if (OccurredAtBound.Check(body, oldest, days) is { } tooOld)
+        {
+            return TypedResults.ValidationProblem(tooOld);
+        }
+
         var priced = PriceEvent.From(body, workspaceId, clock.GetUtcNow(), catalog);
         diagnostics.Set("WorkspaceId", workspaceId);
         diagnostics.Set("ExternalRequestId", priced.Row.ExternalRequestId);

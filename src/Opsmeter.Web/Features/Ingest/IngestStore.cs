@@ -126,15 +126,17 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions p
     /// <summary>Inserts <see cref="unique"/> and answers, by its positions, each row's outcome.</summary>
     private IngestOutcome[] WriteUnique()
     {
+        // The days' partitions exist: each request made sure of its own before it was queued (EventPartitions).
         connection ??= dataSource.OpenConnection();
-        partitions.EnsureFor(connection, unique);
         try
         {
             Insert();
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation && e.TableName == "llm_requests")
         {
-            // "No partition found for row": a day this process believed existed was dropped by the retention job.
+            // "No partition found for row": a day this process believed existed was dropped meanwhile by the retention
+            // job (possible only at the retention boundary). Its rows are inside their workspaces' retention, so
+            // creating the day again cannot fail for the data's sake.
             partitions.Forget();
             partitions.EnsureFor(connection, unique);
             Insert();

@@ -27,7 +27,30 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     private readonly IngestOptions settings = options.Value;
     private long queuedEvents;
 
-    public Task<IngestOutcome[]> SubmitAsync(IReadOnlyList<LlmRequest> rows)
+    /// <summary>
+    /// Queues <paramref name="rows"/> for the next group commit and completes once they are committed. The days'
+    /// partitions are made sure of first, on this request's own connection: a failure there refuses this request
+    /// alone (503), never the others it would have shared a commit with.
+    /// </summary>
+    public Task<IngestOutcome[]> SubmitAsync(IReadOnlyList<LlmRequest> rows) =>
+        partitions.AllKnown(rows) ? Enqueue(rows) : EnsurePartitionsThenEnqueueAsync(rows);
+
+    private async Task<IngestOutcome[]> EnsurePartitionsThenEnqueueAsync(IReadOnlyList<LlmRequest> rows)
+    {
+        try
+        {
+            await partitions.EnsureForAsync(dataSource, rows, CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            logger.LogError(e, "Could not create the daily partitions for {Events} events; their request is answered 503", rows.Count);
+            throw new IngestUnavailableException("The database could not prepare the events' days.", e);
+        }
+
+        return await Enqueue(rows);
+    }
+
+    private Task<IngestOutcome[]> Enqueue(IReadOnlyList<LlmRequest> rows)
     {
         if (Interlocked.Add(ref queuedEvents, rows.Count) > settings.MaxQueuedEvents)
         {

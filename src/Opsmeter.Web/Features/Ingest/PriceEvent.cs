@@ -56,8 +56,8 @@ internal static class PriceEvent
             EndpointTag = OrUnknown(request.EndpointTag),
             PromptVersion = OrUnknown(request.PromptVersion),
             UserId = request.UserId,
-            TenantId = request.TenantId,
-            FeatureTag = request.FeatureTag,
+            TenantId = request.Tenant,
+            FeatureTag = request.Feature,
             InputTokens = input,
             OutputTokens = output,
             TotalTokens = total,
@@ -80,11 +80,30 @@ internal static class PriceEvent
             CacheWriteCostUsd = Round(cost.CacheWrite),
             OutputCostUsd = Round(cost.Output),
             ReasoningCostUsd = Round(cost.Reasoning),
-            Metadata = request.Metadata is { Count: > 0 } metadata
-                ? JsonSerializer.Serialize(metadata, IngestJsonContext.Default.DictionaryStringJsonElement)
-                : null,
+            Metadata = StoredMetadata(request.Metadata),
         };
         return new PricedEvent(row, price, warnings);
+    }
+
+    /// <summary>The metadata as stored: <c>null</c> values mean absent and are dropped; nothing left is no metadata.</summary>
+    private static string? StoredMetadata(Dictionary<string, JsonElement>? metadata)
+    {
+        if (metadata is null || metadata.Count == 0)
+        {
+            return null;
+        }
+
+        var kept = metadata;
+        foreach (var value in metadata.Values)
+        {
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                kept = metadata.Where(p => p.Value.ValueKind != JsonValueKind.Null).ToDictionary();
+                break;
+            }
+        }
+
+        return kept.Count == 0 ? null : JsonSerializer.Serialize(kept, IngestJsonContext.Default.DictionaryStringJsonElement);
     }
 
     private static string OrUnknown(string? value) => string.IsNullOrWhiteSpace(value) ? Unknown : value;

@@ -1,9 +1,11 @@
 using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
@@ -81,6 +83,7 @@ public sealed class RollupTests(OpsmeterApp app)
     public async Task Users_and_tenants_over_months_from_rollups_equal_the_raw_events()
     {
         var ws = await app.CreateWorkspaceAsync();
+        await KeepRawEventsAsync(ws, days: 120); // ingest accepts events as old as the workspace's raw retention
         var now = DateTimeOffset.UtcNow;
         await IngestAsync(ws, now, "m", 400, days: 95);
         await FoldAllAsync(ws);
@@ -165,6 +168,12 @@ public sealed class RollupTests(OpsmeterApp app)
             return $$"""{"externalRequestId":"{{prefix}}{{i}}","provider":"{{(i % 4 == 2 ? "anthropic" : "openai")}}","model":"{{Models[i % 4]}}","endpointTag":"e{{i % 3}}","tenantId":"t{{i % 5}}","inputTokens":{{random.Next(1, 5000)}},"outputTokens":{{random.Next(1, 500)}},"latencyMs":{{random.Next(50, 5000)}},"status":"{{(i % 9 == 0 ? "error" : "success")}}","occurredAt":"{{at:O}}"}""";
         }));
         var response = await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));
-        response.EnsureSuccessStatusCode();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync()); // every event stored
+    }
+
+    private async Task KeepRawEventsAsync(TestWorkspace ws, int days)
+    {
+        await app.WithDbAsync(db => db.Workspaces.Where(w => w.Id == ws.Id).ExecuteUpdateAsync(s => s.SetProperty(w => w.RawRetentionDays, days)));
+        app.Services.GetRequiredService<RawRetention>().Invalidate(ws.Id);
     }
 }

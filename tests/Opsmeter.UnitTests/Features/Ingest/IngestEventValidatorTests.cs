@@ -249,9 +249,28 @@ public sealed class IngestEventValidatorTests
     [Theory]
     [InlineData("""{"team":{"name":"a"}}""")]
     [InlineData("""{"team":["a","b"]}""")]
-    [InlineData("""{"team":null}""")]
     public void Metadata_values_must_be_scalars(string json) =>
         AssertOnlyError(Valid() with { Metadata = Metadata(json) }, "metadata.team");
+
+    [Fact]
+    public void A_null_metadata_value_means_absent_and_counts_toward_no_limit()
+    {
+        // Opsmeter.io SDKs send {"tenantId":null,"endpoint":null,…} for what the app did not set (api.md "Conventions").
+        AssertValid(Valid() with { Metadata = Metadata("""{"team":null}""") });
+        var nulls = Enumerable.Range(0, 40).ToDictionary(i => $"n{i}", _ => JsonSerializer.SerializeToElement<string?>(null));
+        AssertValid(Valid() with { Metadata = new(nulls) { ["note"] = JsonSerializer.SerializeToElement(new string('a', 3_900)) } });
+        AssertOnlyError(Valid() with { Metadata = new(nulls) { ["note"] = JsonSerializer.SerializeToElement(new string('a', 4_100)) } }, "metadata");
+    }
+
+    [Fact]
+    public void A_tenant_or_feature_taken_from_metadata_must_fit_its_column()
+    {
+        AssertValid(Valid() with { Metadata = Metadata($$"""{"tenantId":"{{new string('t', 128)}}","feature":"f"}""") });
+        AssertOnlyError(Valid() with { Metadata = Metadata($$"""{"tenantId":"{{new string('t', 129)}}"}""") }, "metadata.tenantId");
+        AssertOnlyError(Valid() with { Metadata = Metadata($$"""{"feature":"{{new string('f', 129)}}"}""") }, "metadata.feature");
+        // The top-level field wins, so a long metadata value beside it is only metadata.
+        AssertValid(Valid() with { TenantId = "t1", Metadata = Metadata($$"""{"tenantId":"{{new string('t', 200)}}"}""") });
+    }
 
     [Theory]
     [InlineData("""{"team":"a\u0000b"}""")] // NUL in a string

@@ -16,7 +16,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Settings;
 /// test data (owners and admins change settings and delete).
 /// </summary>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
-    PolicySnapshot policy, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
+    PolicySnapshot policy, RawRetention rawRetention, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
 {
     [BindProperty]
     public RetentionForm Retention { get; set; } = new();
@@ -65,6 +65,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).ExecuteUpdateAsync(s => s
             .SetProperty(w => w.RawRetentionDays, Retention.RawRetentionDays)
             .SetProperty(w => w.RollupRetentionDays, Retention.RollupRetentionDays), ct);
+        rawRetention.Invalidate(Membership.WorkspaceId); // ingest refuses events older than the new retention at once
         Message = $"Raw events are kept {Retention.RawRetentionDays} days and daily rollups {Retention.RollupRetentionDays} days, from the next nightly purge on.";
         return RedirectToPage();
     }
