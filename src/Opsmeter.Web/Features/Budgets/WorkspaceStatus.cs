@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Npgsql;
 using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Auth;
 
@@ -84,10 +85,10 @@ internal static class WorkspaceStatus
 
         var state = budget.StateAt(now);
         var period = budget.PeriodAt(now);
-        return new BudgetPeriodStatus(budget.LimitUsd, budget.SpendAt(now), budget.UtilizationAt(now),
+        return new BudgetPeriodStatus(Money.Normalize(budget.LimitUsd), Money.Normalize(budget.SpendAt(now)), budget.UtilizationAt(now),
             state == BudgetRules.Warning, state == BudgetRules.Exceeded, budget.Period, period.Start, period.End);
     }
 
     private static BudgetPeriodStatus Unbudgeted(string period, BudgetPeriod range, decimal spendUsd) =>
-        new(LimitUsd: null, spendUsd, UtilizationRatio: 0m, IsWarning: false, IsExceeded: false, period, range.Start, range.End);
+        new(LimitUsd: null, Money.Normalize(spendUsd), UtilizationRatio: 0m, IsWarning: false, IsExceeded: false, period, range.Start, range.End);
 }

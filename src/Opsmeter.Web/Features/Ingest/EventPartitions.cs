@@ -14,6 +14,7 @@ namespace Opsmeter.Web.Features.Ingest;
 internal sealed class EventPartitions
 {
     private readonly ConcurrentDictionary<DateOnly, bool> known = new();
+    private readonly ConcurrentDictionary<DateOnly, Lazy<Task>> creating = new();
 
     /// <summary>Whether every day of <paramref name="rows"/> is known to have its partition.</summary>
     public bool AllKnown(IReadOnlyList<LlmRequest> rows)
@@ -36,22 +37,34 @@ internal sealed class EventPartitions
         return true;
     }
 
-    /// <summary>Creates the partitions that <paramref name="rows"/> need and this process does not know to exist.</summary>
+    /// <summary>
+    /// Creates the partitions that <paramref name="rows"/> need and this process does not know to exist. Requests that
+    /// need the same day at the same moment (a burst after a restart) share one creation rather than queue on the
+    /// database's lock one by one; a failed creation is forgotten, so the next request tries again.
+    /// </summary>
     public async Task EnsureForAsync(NpgsqlDataSource dataSource, IReadOnlyList<LlmRequest> rows, CancellationToken ct)
     {
-        var missing = rows.Select(Day).Distinct().Where(day => !known.ContainsKey(day)).Order().ToList();
-        if (missing.Count == 0)
+        foreach (var day in rows.Select(Day).Distinct().Where(day => !known.ContainsKey(day)).Order())
         {
-            return;
+            var creation = creating.GetOrAdd(day, d => new Lazy<Task>(() => CreateAsync(dataSource, d)));
+            try
+            {
+                await creation.Value.WaitAsync(ct);
+            }
+            finally
+            {
+                // Done either way: known now, or failed and to be tried afresh by the next request.
+                creating.TryRemove(KeyValuePair.Create(day, creation));
+            }
         }
+    }
 
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        foreach (var day in missing)
-        {
-            await using var command = EnsureCommand(connection, day, day);
-            await command.ExecuteScalarAsync(ct);
-            known[day] = true;
-        }
+    private async Task CreateAsync(NpgsqlDataSource dataSource, DateOnly day)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var command = EnsureCommand(connection, day, day);
+        await command.ExecuteScalarAsync();
+        known[day] = true;
     }
 
     /// <summary>Creates the partitions of <paramref name="rows"/>' days that do not exist (after <see cref="Forget"/>).</summary>

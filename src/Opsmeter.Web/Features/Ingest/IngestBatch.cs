@@ -24,7 +24,7 @@ internal static class IngestBatch
     {
         var workspaceId = user.WorkspaceId();
         diagnostics.Set("WorkspaceId", workspaceId);
-        var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId, CancellationToken.None);
+        var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId);
         var receivedAt = clock.GetUtcNow();
         var results = new IngestBatchItemResult[body.Events!.Count];
         var accepted = new List<(int Index, PricedEvent Event)>(results.Length);

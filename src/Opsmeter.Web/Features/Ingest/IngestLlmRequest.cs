@@ -15,7 +15,7 @@ internal static class IngestLlmRequest
         PriceCatalog catalog, IngestWriter writer, PolicySnapshot policy, RawRetention retention, TimeProvider clock, IDiagnosticContext diagnostics)
     {
         var workspaceId = user.WorkspaceId();
-        var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId, CancellationToken.None);
+        var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId);
         if (OccurredAtBound.Check(body, oldest, days) is { } tooOld)
         {
             return TypedResults.ValidationProblem(tooOld);

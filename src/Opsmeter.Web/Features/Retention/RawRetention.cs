@@ -1,37 +1,62 @@
-using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Retention;
 
 /// <summary>
-/// Each workspace's raw retention, for the ingest path: an event older than it is refused (api.md "Ingest one
-/// call"). Remembered per workspace for <see cref="Lifetime"/>, so ingest asks the database once per workspace
-/// in that time; <see cref="Invalidate"/> applies a change at once on the node that made it, and other nodes
-/// follow within the lifetime. One entry per workspace that sends events: no eviction is needed.
+/// Each workspace's raw retention, for the ingest path: an event older than it is refused (docs/api.md "Ingest one
+/// call"). Every workspace's value is read in one query and kept for <see cref="Lifetime"/>; requests that find it
+/// stale share one read, so a burst after a restart costs one query, not one per request. <see cref="Invalidate"/>
+/// applies a change at once on the node that made it; other nodes follow within the lifetime.
 /// </summary>
 internal sealed class RawRetention(IServiceScopeFactory scopes, TimeProvider clock)
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
-    private readonly ConcurrentDictionary<Guid, (int Days, DateTimeOffset Until)> known = new();
+    private readonly Lock gate = new();
+    private Snapshot? current;
+    private Task<Snapshot>? reading;
+
+    private sealed record Snapshot(FrozenDictionary<Guid, int> Days, DateTimeOffset Until);
 
     /// <summary>The oldest <c>occurredAt</c> the workspace accepts now, and the retention in days that sets it.</summary>
-    public async ValueTask<(DateTimeOffset Oldest, int Days)> OldestAcceptedAsync(Guid workspaceId, CancellationToken ct)
+    public async ValueTask<(DateTimeOffset Oldest, int Days)> OldestAcceptedAsync(Guid workspaceId)
     {
         var now = clock.GetUtcNow();
-        var days = known.TryGetValue(workspaceId, out var entry) && entry.Until > now ? entry.Days : await LoadAsync(workspaceId, now, ct);
+        var snapshot = current is { } known && known.Until > now && known.Days.ContainsKey(workspaceId) ? known : await ReadAsync();
+        var days = snapshot.Days.GetValueOrDefault(workspaceId, RetentionRules.DefaultRawDays);
         return (RetentionRules.RawCutoff(now, days), days);
     }
 
-    public void Invalidate(Guid workspaceId) => known.TryRemove(workspaceId, out _);
+    /// <summary>Forgets what is known, after a workspace's retention changed here.</summary>
+    public void Invalidate(Guid workspaceId) => current = null;
 
-    private async Task<int> LoadAsync(Guid workspaceId, DateTimeOffset now, CancellationToken ct)
+    private Task<Snapshot> ReadAsync()
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
-        var days = await db.Workspaces.AsNoTracking().Where(w => w.Id == workspaceId).Select(w => (int?)w.RawRetentionDays)
-            .SingleOrDefaultAsync(ct) ?? RetentionRules.DefaultRawDays;
-        known[workspaceId] = (days, now + Lifetime);
-        return days;
+        lock (gate)
+        {
+            // Started on the pool, so that it cannot finish (and clear `reading`) before it is stored here.
+            return reading ??= Task.Run(ReadAllAsync);
+        }
+    }
+
+    private async Task<Snapshot> ReadAllAsync()
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+            var days = await db.Workspaces.AsNoTracking().ToDictionaryAsync(w => w.Id, w => w.RawRetentionDays);
+            var snapshot = new Snapshot(days.ToFrozenDictionary(), clock.GetUtcNow() + Lifetime);
+            current = snapshot;
+            return snapshot;
+        }
+        finally
+        {
+            lock (gate)
+            {
+                reading = null;
+            }
+        }
     }
 }
