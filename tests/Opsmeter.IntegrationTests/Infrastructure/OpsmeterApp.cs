@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -35,8 +38,9 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
     {
         builder.UseSetting("ConnectionStrings:Opsmeter", connectionString);
         builder.UseSetting("Serilog:MinimumLevel:Default", "Warning");
-        // Tests run jobs by calling them (style.md "Tests"): no workers racing them in the background.
+        // Tests run jobs and loops by calling them (RunOnceAsync, ReloadAsync, FlushAsync): no workers or timers racing them.
         builder.UseSetting("Jobs:RunServer", "false");
+        builder.UseSetting("Opsmeter:BackgroundLoops", "false");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
@@ -65,6 +69,32 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         return await query(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>());
     }
 
+    /// <summary>
+    /// Runs the rollup fold until every event of the workspace is in the rollups (the background loop is off in tests).
+    /// A pass folds only events below the snapshot horizon, which a transaction of a test running alongside (on any
+    /// database of the shared server) can hold back for a moment: so it folds again until none is left, bounded.
+    /// </summary>
+    internal async Task FoldAllAsync(Guid workspaceId)
+    {
+        var worker = Services.GetRequiredService<RollupWorker>();
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            await worker.RunOnceAsync(CancellationToken.None);
+            var unfolded = await WithDbAsync(db => db.Database.SqlQuery<int>($"""
+                SELECT count(*)::int AS "Value" FROM llm_requests
+                WHERE workspace_id = {workspaceId} AND ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')
+                """).SingleAsync());
+            if (unfolded == 0)
+            {
+                return;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"{unfolded} events still unfolded after 30 s of folding");
+            await Task.Delay(50);
+        }
+    }
+
     public new async Task DisposeAsync() => await base.DisposeAsync();
 }
 
@@ -79,4 +109,14 @@ public sealed class SharedApp : ICollectionFixture<OpsmeterApp>
 internal static class HttpExtensions
 {
     public static StringContent Json(string body) => new(body, new MediaTypeHeaderValue("application/json"));
+}
+
+/// <summary>
+/// Tests that kill or stop whole processes under load, or judge the test process's own memory: they run alone, after
+/// every other test, so that nothing beside them takes the CPU, memory or database they measure.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessLevel
+{
+    public const string Name = "process-level";
 }

@@ -41,8 +41,8 @@ internal static class PolicyModes
 /// <summary>
 /// Every workspace's budgets and their last evaluated spend, in memory, so that <c>/v1/policy</c> and the
 /// ingest response's budget flags never wait for the database. Replaced whole (readers never lock):
-/// after each evaluation, after a budget or the mode changes here, and every 15 seconds, which is how
-/// servers that do not run the evaluation themselves catch up.
+/// at start-up (StartupSequence), after each evaluation, after a budget or the mode changes here, and every
+/// 15 seconds, which is how servers that do not run the evaluation themselves catch up.
 /// </summary>
 internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider clock, ILogger<PolicySnapshot> logger) : BackgroundService
 {
@@ -75,12 +75,6 @@ internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider c
         var byWorkspace = budgets.GroupBy(b => b.WorkspaceId).ToDictionary(g => g.Key, g => g.Select(Standing).ToList());
         current = modes.ToFrozenDictionary(m => m.Key,
             m => new WorkspacePolicy(m.Value, byWorkspace.TryGetValue(m.Key, out var list) ? list : []));
-    }
-
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        await ReloadAsync(cancellationToken); // before the first request (hosted services start in order, after the database)
-        await base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -21,12 +22,12 @@ internal static class AuthSetup
 
     private const string ByPath = "ApiKeyOrCookie";
 
-    public static IServiceCollection AddOpsmeterAuth(this IServiceCollection services)
+    public static IHostApplicationBuilder AddOpsmeterAuth(this IHostApplicationBuilder builder)
     {
+        var services = builder.Services;
         services.AddMemoryCache(o => o.SizeLimit = 100_000);
-        services.AddSingleton<ApiKeyStore>();
-        services.AddSingleton<ApiKeyUsage>();
-        services.AddHostedService(sp => sp.GetRequiredService<ApiKeyUsage>());
+        // One key ring for every node, in the database: sign-in cookies, antiforgery tokens and webhook secrets.
+        services.AddDataProtection().SetApplicationName("Opsmeter").PersistKeysToDbContext<OpsmeterDbContext>();
         services.AddAuthentication(ByPath)
             // Every request is authenticated once up front with the default scheme: an API key under /v1, the
             // sign-in cookie elsewhere, so an ingest request never builds a cookie handler it cannot use.
@@ -85,6 +86,6 @@ internal static class AuthSetup
                 .RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, scope));
         }
 
-        return services;
+        return builder;
     }
 }

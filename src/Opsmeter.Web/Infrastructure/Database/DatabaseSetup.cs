@@ -60,7 +60,6 @@ internal static class DatabaseSetup
         var dataSource = dataSourceBuilder.Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddDbContext<OpsmeterDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
-        builder.Services.AddHealthChecks().AddDbContextCheck<OpsmeterDbContext>("database", tags: ["ready"]);
         return embedded;
     }
 

@@ -33,18 +33,6 @@ internal static class DatabaseStartup
     }
 }
 
-/// <summary>
-/// Prepares the database before anything else starts: registered as the first hosted service, it
-/// finishes before the ingest writer starts and before Kestrel takes its first request.
-/// </summary>
-internal sealed class DatabaseInitializer(IServiceProvider services, IConfiguration configuration) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        services.PrepareDatabaseAsync(configuration.GetValue("Database:MigrateOnStartup", true), cancellationToken);
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
 /// <summary>Lets <c>dotnet ef migrations add</c> build the model without starting a database.</summary>
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<OpsmeterDbContext>
 {

@@ -1,8 +1,7 @@
 using Hangfire;
 using Hangfire.PostgreSql;
-using Microsoft.AspNetCore.DataProtection;
 using Opsmeter.Web.Features.Budgets;
-using Opsmeter.Web.Features.Notifications;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Infrastructure.Jobs;
@@ -16,10 +15,10 @@ internal static class JobsSetup
 {
     public const string DashboardPath = "/dashboard/jobs";
 
-    public static IServiceCollection AddOpsmeterJobs(this IServiceCollection services, IConfiguration configuration)
+    public static IHostApplicationBuilder AddOpsmeterJobs(this IHostApplicationBuilder builder)
     {
-        var connectionString = configuration.GetConnectionString(DatabaseSetup.ConnectionStringName);
-        services.AddHangfire(c => c
+        var connectionString = builder.Configuration.GetConnectionString(DatabaseSetup.ConnectionStringName);
+        builder.Services.AddHangfire(c => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
@@ -30,22 +29,21 @@ internal static class JobsSetup
                 // Webhook deliveries and "send test" should not wait the default 15 s for a worker to look.
                 QueuePollInterval = TimeSpan.FromSeconds(2),
             }));
-        if (configuration.GetValue("Jobs:RunServer", true))
+        if (builder.Configuration.GetValue("Jobs:RunServer", true))
         {
             // Two workers: the jobs are short and mostly wait on PostgreSQL or HTTP; more would take cores from ingest.
-            services.AddHangfireServer(o => o.WorkerCount = 2);
+            builder.Services.AddHangfireServer(o => o.WorkerCount = 2);
         }
 
-        services.AddHostedService<RecurringJobsSchedule>();
-        services.AddScoped<EvaluateBudgetsJob>();
-        services.AddScoped<IncidentNotifier>();
-        services.AddScoped<DeliverWebhookJob>();
-        services.AddScoped<Features.Retention.RetentionJob>();
-        // No redirects: a webhook answers where it was configured, and a redirect must not carry the signed body elsewhere.
-        services.AddHttpClient(DeliverWebhookJob.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false });
-        services.AddDataProtection().SetApplicationName("Opsmeter").PersistKeysToDbContext<OpsmeterDbContext>();
-        return services;
+        return builder;
+    }
+
+    /// <summary>The whole recurring schedule, registered by the start-up sequence once the database is ready.</summary>
+    public static void Schedule(IRecurringJobManager recurring)
+    {
+        recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        // Nightly, when traffic is lowest in most places; it never blocks ingest in any case.
+        recurring.AddOrUpdate<RetentionJob>(RetentionJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
     }
 
     /// <summary>
@@ -58,19 +56,4 @@ internal static class JobsSetup
             DashboardTitle = "Opsmeter jobs",
             AppPath = "/Dashboard",
         });
-
-    /// <summary>Registers the schedule once the database is ready (it is registered after the database initializer).</summary>
-    private sealed class RecurringJobsSchedule(IRecurringJobManager recurring) : IHostedService
-    {
-        public Task StartAsync(CancellationToken cancellationToken)
-        {
-            recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
-            // Nightly, when traffic is lowest in most places; it never blocks ingest in any case.
-            recurring.AddOrUpdate<Features.Retention.RetentionJob>(Features.Retention.RetentionJob.RecurringId,
-                j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
-            return Task.CompletedTask;
-        }
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

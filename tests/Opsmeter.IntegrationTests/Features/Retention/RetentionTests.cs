@@ -7,7 +7,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Retention;
-using Opsmeter.Web.Features.Usage;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Retention;
@@ -39,7 +38,8 @@ public sealed class RetentionTests : IAsyncLifetime, IDisposable
         await IngestAsync(b, "b-just-expired", noon.AddDays(-3).AddMilliseconds(-1), 1m);
         await IngestAsync(b, "b-boundary", noon.AddDays(-3), 1m);
         await IngestAsync(b, "b-1d", noon.AddDays(-1), 1m);
-        await app.Services.GetRequiredService<RollupWorker>().RunOnceAsync(CancellationToken.None);
+        await app.FoldAllAsync(a.Id);
+        await app.FoldAllAsync(b.Id);
         await SetRetentionAsync(others: 10, (a.Id, 10), (b.Id, 3));
 
         var report = await PurgeAsync(noon);

@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Retention;
-using Opsmeter.Web.Features.Usage;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Usage;
@@ -26,7 +25,7 @@ public sealed class RollupTests(OpsmeterApp app)
         // Accepted a few minutes ahead: folded into this week's rows, and outside every range below.
         var ahead = await ws.Client.PostAsync("/v1/ingest", Json($$"""{"externalRequestId":"ahead","provider":"openai","model":"gpt-4o","tenantId":"t1","inputTokens":100,"outputTokens":10,"status":"success","occurredAt":"{{now.AddMinutes(3):O}}"}"""));
         ahead.EnsureSuccessStatusCode();
-        await FoldAllAsync(ws);
+        await app.FoldAllAsync(ws.Id);
         await IngestAsync(ws, now, "b", 60); // the tail: not folded in yet
 
         var aligned = now.AddDays(-20).Date;
@@ -86,7 +85,7 @@ public sealed class RollupTests(OpsmeterApp app)
         await KeepRawEventsAsync(ws, days: 120); // ingest accepts events as old as the workspace's raw retention
         var now = DateTimeOffset.UtcNow;
         await IngestAsync(ws, now, "m", 400, days: 95);
-        await FoldAllAsync(ws);
+        await app.FoldAllAsync(ws.Id);
         await IngestAsync(ws, now, "n", 40, days: 95); // the tail: not folded in yet
 
         var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
@@ -127,36 +126,13 @@ public sealed class RollupTests(OpsmeterApp app)
         var events = string.Join(",", Enumerable.Range(1, 100).Select(i =>
             $$"""{"externalRequestId":"p{{i}}","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"latencyMs":{{i * 10}},"status":"success","occurredAt":"{{now.AddDays(-3):O}}"}"""));
         await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));
-        await FoldAllAsync(ws);
+        await app.FoldAllAsync(ws.Id);
 
         var totals = (await ws.Client.GetFromJsonAsync<JsonElement>("/v1/metrics?range=7d")).GetProperty("totals");
 
         // Exact p95 of 10..1000 ms is 950.5; the rollup reads it from the 750–1000 ms bucket.
         Assert.InRange(totals.GetProperty("p95LatencyMs").GetDouble(), 750, 1000);
         Assert.Equal(505, totals.GetProperty("avgLatencyMs").GetDouble());
-    }
-
-    /// <summary>
-    /// Folds until every event of the workspace is in the rollups: a pass folds only events below the snapshot horizon,
-    /// which a transaction of a test running alongside can hold back for a moment.
-    /// </summary>
-    private async Task FoldAllAsync(TestWorkspace ws)
-    {
-        var worker = app.Services.GetRequiredService<RollupWorker>();
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            await worker.RunOnceAsync(CancellationToken.None);
-            var unfolded = await app.WithDbAsync(db => db.Database.SqlQuery<int>(
-                $"SELECT count(*)::int AS \"Value\" FROM llm_requests WHERE workspace_id = {ws.Id} AND ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')").SingleAsync());
-            if (unfolded == 0)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("The rollup worker did not fold the workspace's events within 10 s.");
     }
 
     private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count, int days = 25)

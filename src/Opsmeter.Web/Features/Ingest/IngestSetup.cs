@@ -1,0 +1,19 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Opsmeter.Web.Features.Ingest;
+
+internal static class IngestSetup
+{
+    /// <summary>Ingest: options, the source-generated JSON, the body limit, day partitions and the group-commit writer.</summary>
+    public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptionsWithValidateOnStart<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, IngestJsonContext.Default));
+        // Kestrel's own ceiling is the largest body any route takes (a batch); each route sets its own limit below it.
+        builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = IngestOptions.MaxBatchBodyBytes);
+        builder.Services.AddSingleton<EventPartitions>();
+        builder.Services.AddSingleton<IngestWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
+        return builder;
+    }
+}

@@ -1,0 +1,55 @@
+using Hangfire;
+using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Infrastructure.Database;
+using Opsmeter.Web.Infrastructure.Jobs;
+
+namespace Opsmeter.Web.Infrastructure.Hosting;
+
+/// <summary>
+/// Everything that must happen before Opsmeter serves, in the order it must happen. It runs in
+/// <see cref="IHostedLifecycleService.StartingAsync"/>, which the host calls before it starts any hosted service
+/// (the ingest writer, the background loops, Hangfire's server, Data Protection's key ring, Kestrel), whatever
+/// order they were registered in; so correctness depends on this list, not on the order of lines elsewhere.
+/// </summary>
+internal sealed class StartupSequence(IServiceProvider services, IConfiguration configuration) : IHostedLifecycleService
+{
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        // 1. The schema, the shipped price catalog, the bootstrap workspace and key, and the prices in memory.
+        await services.PrepareDatabaseAsync(configuration.GetValue("Database:MigrateOnStartup", true), cancellationToken);
+        // 2. Every workspace's budgets and mode, so the first /v1/policy and ingest answers know them.
+        await services.GetRequiredService<PolicySnapshot>().ReloadAsync(cancellationToken);
+        // 3. The recurring jobs (their storage needs the database).
+        JobsSetup.Schedule(services.GetRequiredService<IRecurringJobManager>());
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// The periodic loops beside request handling (rollup folding, the policy refresh, API key last-use writes). On by
+/// default; <c>Opsmeter:BackgroundLoops=false</c> leaves them unstarted, so that a test host runs each one only when
+/// a test calls it (their work stays callable: <c>RunOnceAsync</c>, <c>ReloadAsync</c>, <c>FlushAsync</c>).
+/// </summary>
+internal static class BackgroundLoops
+{
+    public const string Setting = "Opsmeter:BackgroundLoops";
+
+    /// <summary>Registers <typeparamref name="TLoop"/> (already a singleton) as a hosted service when loops run.</summary>
+    public static void AddBackgroundLoop<TLoop>(this IHostApplicationBuilder builder)
+        where TLoop : class, IHostedService
+    {
+        if (builder.Configuration.GetValue(Setting, true))
+        {
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<TLoop>());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using FluentValidation;
+using Npgsql;
+using Opsmeter.Web.Infrastructure.Auth;
+using Opsmeter.Web.Infrastructure.Database;
+using Opsmeter.Web.Infrastructure.Http;
+using Opsmeter.Web.Infrastructure.Logging;
+using Opsmeter.Web.Infrastructure.OpenApi;
+
+namespace Opsmeter.Web.Infrastructure.Hosting;
+
+/// <summary>The web side of the host: errors, validation, OpenAPI, the dashboard's pages, and the request pipeline in its order.</summary>
+internal static class WebSetup
+{
+    public static IHostApplicationBuilder AddOpsmeterWeb(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOpsmeterProblemDetails().AddOpsmeterSwagger();
+        // Singletons: a FluentValidation validator compiles its rules when built, which is too slow to do per request.
+        builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: true);
+        builder.Services.AddRazorPages(o => o.Conventions.AuthorizeAreaFolder("Dashboard", "/", AuthSetup.DashboardPolicy));
+        builder.Services.AddHealthChecks().AddDbContextCheck<OpsmeterDbContext>("database", tags: ["ready"]);
+        return builder;
+    }
+
+    public static WebApplication UseOpsmeterPipeline(this WebApplication app)
+    {
+        app.UseOpsmeterErrorPages();
+        app.UseOpsmeterSwagger();
+        app.UseStaticFiles();
+        app.UseOpsmeterRequestLogging();
+        app.UseRouting(); // explicit, after the error pages, so that their re-executed requests are routed again
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        return app;
+    }
+
+    /// <summary>A start-up failure that one line explains (what to install or set), said without a stack trace.</summary>
+    public static bool IsExplained(Exception e, out string explanation)
+    {
+        explanation = e switch
+        {
+            LocalPostgresUnavailableException => $"Opsmeter cannot start: {e.Message}",
+            NpgsqlException => $"Opsmeter cannot reach PostgreSQL ({e.Message}): check ConnectionStrings__Opsmeter, " +
+                "or unset it to use the embedded local database.",
+            _ => "",
+        };
+        return explanation.Length > 0;
+    }
+}
