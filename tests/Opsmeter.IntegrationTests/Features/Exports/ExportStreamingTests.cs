@@ -5,10 +5,17 @@ using Opsmeter.IntegrationTests.Infrastructure;
 namespace Opsmeter.IntegrationTests.Features.Exports;
 
 /// <summary>A large export is streamed: the server's live memory stays flat while many times its size goes out.</summary>
-[Collection(SharedApp.Name)]
-public sealed class ExportStreamingTests(OpsmeterApp app)
+[Collection(ProcessLevel.Name)]
+public sealed class ExportStreamingTests : IAsyncLifetime, IDisposable
 {
     private const int Rows = 300_000;
+    private readonly OpsmeterApp app = new();
+
+    public Task InitializeAsync() => app.InitializeAsync();
+
+    public Task DisposeAsync() => app.DisposeAsync();
+
+    public void Dispose() => app.Dispose();
 
     [Fact]
     public async Task Exporting_300_000_rows_keeps_live_memory_flat()

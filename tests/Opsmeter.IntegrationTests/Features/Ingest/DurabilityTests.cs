@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using Npgsql;
 using Opsmeter.IntegrationTests.Infrastructure;
@@ -7,6 +8,7 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.IntegrationTests.Features.Ingest;
 
 /// <summary>An acknowledged event survives anything short of losing the disk; an unacknowledged one can always be retried.</summary>
+[Collection(ProcessLevel.Name)]
 public sealed class DurabilityTests
 {
     [Fact]
@@ -56,7 +58,12 @@ public sealed class DurabilityTests
                 }
             }
         })).ToArray();
-        await Task.Delay(1500);
+        // Stop once the server is busy committing: a few hundred requests acknowledged (bounded, however slow the machine).
+        var busy = Stopwatch.StartNew();
+        while (acknowledged.Count < 300 && busy.Elapsed < TimeSpan.FromSeconds(60) && !load.Any(t => t.IsFaulted))
+        {
+            await Task.Delay(20);
+        }
 
         await app.StopAsync();
         await stop.CancelAsync();
