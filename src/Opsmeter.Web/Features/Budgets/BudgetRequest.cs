@@ -5,7 +5,7 @@ namespace Opsmeter.Web.Features.Budgets;
 
 public sealed record BudgetScope(string? Dimension, string? Value);
 
-/// <summary>The body of <c>POST /v1/budgets</c> and <c>PUT /v1/budgets/{id}</c> (api.md "Budgets"); omitted fields take their defaults.</summary>
+/// <summary>The body of <c>POST /v1/budgets</c> and <c>PUT /v1/budgets/{id}</c> (docs/api.md "Budgets"); omitted fields take their defaults.</summary>
 public sealed record BudgetRequest(
     string? Name, BudgetScope? Scope, string? Period, string? TimeZone, decimal? LimitUsd, decimal[]? WarningThresholds,
     string? OnExceeded, int? MaxOutputTokens, string? FallbackModel, string[]? DataModes)

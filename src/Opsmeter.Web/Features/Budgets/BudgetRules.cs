@@ -1,6 +1,6 @@
 namespace Opsmeter.Web.Features.Budgets;
 
-/// <summary>The vocabulary of budgets (api.md "Budgets") and the rules that turn spend into a state.</summary>
+/// <summary>The vocabulary of budgets (docs/api.md "Budgets") and the rules that turn spend into a state.</summary>
 internal static class BudgetRules
 {
     public const string Workspace = "workspace";

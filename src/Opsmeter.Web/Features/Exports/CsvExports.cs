@@ -8,7 +8,7 @@ using Opsmeter.Web.Features.Usage;
 namespace Opsmeter.Web.Features.Exports;
 
 /// <summary>
-/// The CSV files of api.md "Metrics, compare, exports", written with CsvHelper: RFC 4180, UTF-8, invariant
+/// The CSV files of docs/api.md "Metrics, compare, exports", written with CsvHelper: RFC 4180, UTF-8, invariant
 /// culture, and a text cell that starts with = + - @ tab or CR escaped with a leading ' so a spreadsheet
 /// shows it instead of running it. The API and the dashboard's download buttons call the same methods.
 /// </summary>

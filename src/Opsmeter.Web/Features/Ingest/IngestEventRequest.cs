@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Opsmeter.Web.Features.Ingest;
 
 /// <summary>
-/// One LLM call as an app reports it (api.md "Ingest one call"). Everything is nullable so that a
+/// One LLM call as an app reports it (docs/api.md "Ingest one call"). Everything is nullable so that a
 /// missing field is a validation error naming the field, not a parse failure; numbers are
 /// <see cref="long"/> so an out-of-range count is a range error, not an overflow. Settable rather than
 /// init-only: System.Text.Json reads init-only properties through a boxed argument array, about 40 % slower.
@@ -65,5 +65,5 @@ public sealed record IngestEventRequest
             : null;
 }
 
-/// <summary>api.md "Ingest many calls": each event is read on its own, so one malformed event rejects only itself.</summary>
+/// <summary>docs/api.md "Ingest many calls": each event is read on its own, so one malformed event rejects only itself.</summary>
 public sealed record IngestBatchRequest(IReadOnlyList<IngestBatchItem>? Events);

@@ -60,7 +60,7 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
     }
 
     /// <summary>
-    /// The limits apply to what is stored: a <c>null</c> value means "absent" (api.md "Conventions") and is dropped
+    /// The limits apply to what is stored: a <c>null</c> value means "absent" (docs/api.md "Conventions") and is dropped
     /// before storing, so it counts toward neither the keys nor the bytes. The body's own size limit bounds the rest.
     /// </summary>
     private static void ValidateMetadata(Dictionary<string, JsonElement> metadata, ValidationContext<IngestEventRequest> context)
@@ -148,7 +148,7 @@ internal static class TextRules
 }
 
 /// <summary>
-/// The lower bound of <c>occurredAt</c>: not older than the workspace's raw retention (api.md "Ingest one call").
+/// The lower bound of <c>occurredAt</c>: not older than the workspace's raw retention (docs/api.md "Ingest one call").
 /// It depends on the workspace, so the handlers check it after the validator, with the same error shape.
 /// </summary>
 internal static class OccurredAtBound

@@ -4,7 +4,7 @@ namespace Opsmeter.Web.Features.Ingest;
 
 public sealed record PricingReference(string Provider, string Model, Guid PriceId, DateTimeOffset EffectiveFrom);
 
-/// <summary>The Opsmeter.io-compatible acknowledgement of one event (api.md "Ingest one call").</summary>
+/// <summary>The Opsmeter.io-compatible acknowledgement of one event (docs/api.md "Ingest one call").</summary>
 public sealed record IngestResponse(
     bool Ok, bool Duplicate, string ExternalRequestId, decimal CostUsd, string CostStatus, PricingReference? Pricing,
     string PlanTier, IReadOnlyList<string> Warnings, bool BudgetWarning, bool BudgetExceeded, string? Reason,

@@ -6,7 +6,7 @@ namespace Opsmeter.Web.Features.Ingest;
 /// <summary>An event ready to store: the row, the price that priced it (if any) and what the client should be told.</summary>
 internal sealed record PricedEvent(LlmRequest Row, ModelPrice? Price, IReadOnlyList<string> Warnings);
 
-/// <summary>Turns a validated request into a priced row: defaults, cost parts and warnings (api.md "Ingest one call").</summary>
+/// <summary>Turns a validated request into a priced row: defaults, cost parts and warnings (docs/api.md "Ingest one call").</summary>
 internal static class PriceEvent
 {
     public const string Unknown = "unknown";

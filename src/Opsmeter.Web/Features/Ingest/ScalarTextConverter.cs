@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Opsmeter.Web.Features.Ingest;
 
 /// <summary>
-/// Reads a text field that published clients sometimes send as a JSON number or boolean (api.md "Conventions":
+/// Reads a text field that published clients sometimes send as a JSON number or boolean (docs/api.md "Conventions":
 /// an <c>errorCode</c> of <c>20</c> or <c>503</c> is its text). A number keeps its exact JSON spelling; an object
 /// or array is still an error naming the field.
 /// </summary>

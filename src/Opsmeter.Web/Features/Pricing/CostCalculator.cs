@@ -13,7 +13,7 @@ internal readonly record struct CostBreakdown(decimal Input, decimal CachedInput
     public static CostBreakdown Zero => default;
 }
 
-/// <summary>The cost formula of api.md ("Pricing catalog"), in decimal end to end.</summary>
+/// <summary>The cost formula of docs/api.md ("Pricing catalog"), in decimal end to end.</summary>
 internal static class CostCalculator
 {
     private const decimal TokensPerUnit = 1_000_000m;

@@ -1,6 +1,6 @@
 namespace Opsmeter.Web.Features.Workspaces;
 
-/// <summary>The scopes of api.md "Authentication", and the authorization policies that require them.</summary>
+/// <summary>The scopes of docs/api.md "Authentication", and the authorization policies that require them.</summary>
 internal static class ApiKeyScopes
 {
     public const string Ingest = "ingest";

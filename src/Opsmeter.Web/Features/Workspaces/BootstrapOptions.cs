@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Opsmeter.Web.Features.Workspaces;
 
-/// <summary>api.md "First run and automation": what start-up creates, idempotently, if absent.</summary>
+/// <summary>docs/api.md "First run and automation": what start-up creates, idempotently, if absent.</summary>
 internal sealed class BootstrapOptions
 {
     public const string Section = "Opsmeter:Bootstrap";

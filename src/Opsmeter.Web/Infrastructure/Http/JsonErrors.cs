@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace Opsmeter.Web.Infrastructure.Http;
 
-/// <summary>Turns a JSON reading error into validation errors keyed by the camelCase field path (api.md "Conventions").</summary>
+/// <summary>Turns a JSON reading error into validation errors keyed by the camelCase field path (docs/api.md "Conventions").</summary>
 internal static class JsonErrors
 {
     public static Dictionary<string, string[]> ToValidationErrors(JsonException error)

@@ -7,7 +7,7 @@ namespace Opsmeter.Web.Infrastructure.Http;
 internal static class ValidationNaming
 {
     /// <summary>
-    /// Validation errors are keyed by the camelCase wire name (api.md "Conventions"). FluentValidation's
+    /// Validation errors are keyed by the camelCase wire name (docs/api.md "Conventions"). FluentValidation's
     /// naming is process-wide, so it is set once when this assembly loads, for the app and its tests alike.
     /// </summary>
     [ModuleInitializer]

@@ -4,7 +4,7 @@ using Opsmeter.Web.Features.Ingest;
 
 namespace Opsmeter.UnitTests.Features.Ingest;
 
-/// <summary>api.md "Ingest one call": one test per rule. Errors are keyed by the camelCase wire name (api.md "Conventions").</summary>
+/// <summary>docs/api.md "Ingest one call": one test per rule. Errors are keyed by the camelCase wire name (docs/api.md "Conventions").</summary>
 public sealed class IngestEventValidatorTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 7, 12, 0, 0, TimeSpan.Zero);
@@ -255,7 +255,7 @@ public sealed class IngestEventValidatorTests
     [Fact]
     public void A_null_metadata_value_means_absent_and_counts_toward_no_limit()
     {
-        // Opsmeter.io SDKs send {"tenantId":null,"endpoint":null,…} for what the app did not set (api.md "Conventions").
+        // Opsmeter.io SDKs send {"tenantId":null,"endpoint":null,…} for what the app did not set (docs/api.md "Conventions").
         AssertValid(Valid() with { Metadata = Metadata("""{"team":null}""") });
         var nulls = Enumerable.Range(0, 40).ToDictionary(i => $"n{i}", _ => JsonSerializer.SerializeToElement<string?>(null));
         AssertValid(Valid() with { Metadata = new(nulls) { ["note"] = JsonSerializer.SerializeToElement(new string('a', 3_900)) } });

@@ -5,7 +5,7 @@ using Opsmeter.Web.Features.Pricing;
 namespace Opsmeter.UnitTests.Features.Ingest;
 
 /// <summary>
-/// api.md "Conventions": what Opsmeter.io clients send is read liberally. A null means absent, an errorCode sent as a
+/// docs/api.md "Conventions": what Opsmeter.io clients send is read liberally. A null means absent, an errorCode sent as a
 /// number or boolean is its text, and the tenant and feature they send in metadata attribute the event.
 /// </summary>
 public sealed class OpsmeterIoPayloadTests

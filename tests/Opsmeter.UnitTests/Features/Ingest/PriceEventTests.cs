@@ -5,7 +5,7 @@ using Opsmeter.Web.Features.Pricing;
 
 namespace Opsmeter.UnitTests.Features.Ingest;
 
-/// <summary>api.md "Ingest one call": defaults, warnings and cost status of a validated request.</summary>
+/// <summary>docs/api.md "Ingest one call": defaults, warnings and cost status of a validated request.</summary>
 public sealed class PriceEventTests
 {
     private static readonly DateTimeOffset ReceivedAt = new(2026, 3, 7, 12, 0, 0, TimeSpan.Zero);
@@ -160,7 +160,7 @@ public sealed class PriceEventTests
     [Fact]
     public void A_client_reported_cost_that_passes_validation_fits_the_10_decimal_money_contract()
     {
-        // api.md: money has up to 10 decimals and cost columns are numeric(20,10). Today the validator accepts
+        // docs/api.md: money has up to 10 decimals and cost columns are numeric(20,10). Today the validator accepts
         // 0.123456789012345 and the row (and so the first 200 response) keeps all 15 decimals, while PostgreSQL
         // stores 0.1234567890 and a duplicate retry answers with that. Either fix (reject in the validator, or
         // round in PriceEvent) makes this pass.

@@ -2,7 +2,7 @@ using Opsmeter.Web.Features.Pricing;
 
 namespace Opsmeter.UnitTests.Features.Pricing;
 
-/// <summary>api.md "Pricing catalog": the cost formula, every expected value computed by hand in decimal.</summary>
+/// <summary>docs/api.md "Pricing catalog": the cost formula, every expected value computed by hand in decimal.</summary>
 public sealed class CostCalculatorTests
 {
     private static ModelPrice Price(
