@@ -1,13 +1,16 @@
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Compare;
 using Opsmeter.Web.Features.Exports;
+using Opsmeter.Web.Features.FirstRun;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
+using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
-using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Cli;
 using Opsmeter.Web.Infrastructure.Database;
@@ -16,14 +19,14 @@ using Opsmeter.Web.Infrastructure.Jobs;
 using Opsmeter.Web.Infrastructure.Logging;
 
 var builder = WebApplication.CreateBuilder(args);
-LocalPostgres? embeddedDatabase = null;
 try
 {
-    embeddedDatabase = builder.AddDatabase();
+    using var embeddedDatabase = builder.AddDatabase(); // a local PostgreSQL when no connection string is set; stopped at the end
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
-    builder.AddPricing().AddWorkspaces().AddMembers().AddIngest().AddUsage().AddRetention().AddBudgets().AddNotifications();
+    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddIngest().AddUsage().AddRetention().AddPolicy().AddIncidents()
+        .AddNotifications();
 
     var app = builder.Build();
     await app.EnsureReachableAsync();
@@ -37,6 +40,8 @@ try
     app.MapPricingEndpoints();
     app.MapUsageEndpoints();
     app.MapBudgetEndpoints();
+    app.MapIncidentEndpoints();
+    app.MapPolicyEndpoints();
     app.MapExportEndpoints();
     app.MapCompareEndpoints();
     app.MapOpsmeterJobsDashboard();
@@ -49,8 +54,4 @@ catch (Exception e) when (WebSetup.IsExplained(e, out var explanation))
 {
     await Console.Error.WriteLineAsync(explanation);
     return 1;
-}
-finally
-{
-    embeddedDatabase?.Dispose();
 }

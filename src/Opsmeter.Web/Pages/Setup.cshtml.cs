@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;

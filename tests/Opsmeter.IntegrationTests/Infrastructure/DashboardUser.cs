@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 

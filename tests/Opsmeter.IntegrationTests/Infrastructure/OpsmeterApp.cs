@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;

@@ -6,7 +6,7 @@ namespace Opsmeter.Web.Features.Budgets;
 
 /// <summary>
 /// A spending limit on the whole workspace or on one dimension value, per calendar period in its own
-/// time zone. The last evaluation's figures live on the row too: they feed <see cref="PolicySnapshot"/>
+/// time zone. The last evaluation's figures live on the row too: they feed the policy (<c>PolicySnapshot</c>)
 /// in every process without a query per request.
 /// </summary>
 internal sealed class Budget

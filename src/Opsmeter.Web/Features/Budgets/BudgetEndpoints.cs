@@ -1,4 +1,4 @@
-using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Infrastructure.Http;
 
 namespace Opsmeter.Web.Features.Budgets;
@@ -19,18 +19,6 @@ internal static class BudgetEndpoints
         budgets.MapGet("/{id:guid}/status", BudgetStatus.HandleAsync).WithName("GetBudgetStatus")
             .WithSummary("The current period's exact spend, utilization, state and period-end forecast.");
 
-        var incidents = app.MapGroup("/v1/incidents").WithTags("Incidents")
-            .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Admin));
-        incidents.MapGet("", ManageIncidents.ListAsync).WithName("ListIncidents").WithSummary("Incidents, newest first (?state=open|acknowledged|resolved).");
-        incidents.MapPost("/{id:guid}/acknowledge", ManageIncidents.AcknowledgeAsync).WithName("AcknowledgeIncident");
-        incidents.MapPost("/{id:guid}/resolve", ManageIncidents.ResolveAsync).WithName("ResolveIncident");
-
-        app.MapGet("/v1/policy", GetPolicy.Handle).WithTags("Policy").WithName("GetPolicy")
-            .WithSummary("What to do before the next LLM call (?endpointTag=&promptVersion=&tenantId=&userId=&model=&provider=), from memory.")
-            .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Ingest));
-        app.MapGet("/v1/diagnostics/workspace-status", WorkspaceStatus.HandleAsync).WithTags("Policy").WithName("GetWorkspaceStatus")
-            .WithSummary("Budget and plan flags in the Opsmeter.io shape.")
-            .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Ingest));
         return app;
     }
 }

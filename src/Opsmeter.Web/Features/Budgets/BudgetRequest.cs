@@ -1,5 +1,5 @@
 using FluentValidation;
-using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Budgets;
 
@@ -61,8 +61,8 @@ internal sealed class BudgetRequestValidator : AbstractValidator<BudgetRequest>
         RuleFor(x => x.FallbackModel).NotEmpty().WithMessage("fallbackModel is required when onExceeded is fallback.")
             .When(x => x.OnExceeded == "fallback");
         RuleFor(x => x.FallbackModel).MaximumLength(128);
-        RuleFor(x => x.DataModes).Must(m => m!.Length > 0 && m.All(IngestEventValidator.DataModes.Contains))
-            .WithMessage($"dataModes takes one or more of: {string.Join(", ", IngestEventValidator.DataModes)}.")
+        RuleFor(x => x.DataModes).Must(m => m!.Length > 0 && m.All(DataModes.All.Contains))
+            .WithMessage($"dataModes takes one or more of: {string.Join(", ", DataModes.All)}.")
             .When(x => x.DataModes is not null);
     }
 }

@@ -12,7 +12,7 @@ internal static class BudgetRules
     public const string Exceeded = "exceeded";
 
     /// <summary>What a budget can be scoped to: the whole workspace or one value of these event fields.</summary>
-    public static readonly string[] Dimensions = [Workspace, "endpointTag", "promptVersion", "tenantId", "userId", "model", "provider"];
+    public static readonly string[] Dimensions = [Workspace, .. Events.Dimensions.Names];
     public static readonly string[] Periods = [Daily, Weekly, Monthly];
 
     /// <summary>From the mildest to the strictest: the policy answers with the strictest that applies.</summary>

@@ -1,4 +1,5 @@
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Usage;
 
 namespace Opsmeter.Web.Features.Budgets;
@@ -30,7 +31,7 @@ internal static class BudgetSpend
         CancellationToken ct, int perDimension = 3)
     {
         var drivers = new List<SpendDriver>();
-        foreach (var dimension in new[] { "endpointTag", "promptVersion", "tenantId", "userId" })
+        foreach (var dimension in Dimensions.All.Where(d => d.Attribution).Select(d => d.Name))
         {
             var byKey = new Dictionary<string, (decimal Cost, long Requests)>();
             foreach (var mode in budget.DataModes)

@@ -12,7 +12,7 @@ namespace Opsmeter.Web.Features.Budgets;
 /// </summary>
 internal static class ManageBudgets
 {
-    public static async Task<Budget> SaveAsync(OpsmeterDbContext db, EvaluateBudgetsJob evaluator, PolicySnapshot policy, TimeProvider clock,
+    public static async Task<Budget> SaveAsync(OpsmeterDbContext db, IBudgetChangeHandler changes, TimeProvider clock,
         Guid workspaceId, Guid? id, BudgetRequest request, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -41,15 +41,14 @@ internal static class ManageBudgets
         budget.EvaluatedSpendUsd = 0;
         await db.SaveChangesAsync(ct);
 
-        await evaluator.EvaluateAsync(budget.Id, ct);
-        await policy.ReloadAsync(ct);
+        await changes.SavedAsync(budget.Id, ct);
         return budget;
     }
 
-    public static async Task<bool> RemoveAsync(OpsmeterDbContext db, PolicySnapshot policy, Guid workspaceId, Guid id, CancellationToken ct)
+    public static async Task<bool> RemoveAsync(OpsmeterDbContext db, IBudgetChangeHandler changes, Guid workspaceId, Guid id, CancellationToken ct)
     {
         var deleted = await db.Budgets.Where(b => b.Id == id && b.WorkspaceId == workspaceId).ExecuteDeleteAsync(ct) > 0;
-        await policy.ReloadAsync(ct);
+        await changes.DeletedAsync(id, ct);
         return deleted;
     }
 
@@ -68,14 +67,14 @@ internal static class ManageBudgets
     }
 
     public static async Task<Created<BudgetResponse>> CreateAsync(BudgetRequest request, ClaimsPrincipal user, OpsmeterDbContext db,
-        EvaluateBudgetsJob evaluator, PolicySnapshot policy, TimeProvider clock, CancellationToken ct)
+        IBudgetChangeHandler changes, TimeProvider clock, CancellationToken ct)
     {
-        var budget = await SaveAsync(db, evaluator, policy, clock, user.WorkspaceId(), null, request, ct);
+        var budget = await SaveAsync(db, changes, clock, user.WorkspaceId(), null, request, ct);
         return TypedResults.Created($"/v1/budgets/{budget.Id}", BudgetResponse.From(budget));
     }
 
     public static async Task<Results<Ok<BudgetResponse>, NotFound>> UpdateAsync(Guid id, BudgetRequest request, ClaimsPrincipal user,
-        OpsmeterDbContext db, EvaluateBudgetsJob evaluator, PolicySnapshot policy, TimeProvider clock, CancellationToken ct)
+        OpsmeterDbContext db, IBudgetChangeHandler changes, TimeProvider clock, CancellationToken ct)
     {
         var workspaceId = user.WorkspaceId();
         if (!await db.Budgets.AnyAsync(b => b.Id == id && b.WorkspaceId == workspaceId, ct))
@@ -83,10 +82,10 @@ internal static class ManageBudgets
             return TypedResults.NotFound();
         }
 
-        return TypedResults.Ok(BudgetResponse.From(await SaveAsync(db, evaluator, policy, clock, workspaceId, id, request, ct)));
+        return TypedResults.Ok(BudgetResponse.From(await SaveAsync(db, changes, clock, workspaceId, id, request, ct)));
     }
 
-    public static async Task<Results<NoContent, NotFound>> DeleteAsync(Guid id, ClaimsPrincipal user, OpsmeterDbContext db, PolicySnapshot policy,
+    public static async Task<Results<NoContent, NotFound>> DeleteAsync(Guid id, ClaimsPrincipal user, OpsmeterDbContext db, IBudgetChangeHandler changes,
         CancellationToken ct) =>
-        await RemoveAsync(db, policy, user.WorkspaceId(), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
+        await RemoveAsync(db, changes, user.WorkspaceId(), id, ct) ? TypedResults.NoContent() : TypedResults.NotFound();
 }

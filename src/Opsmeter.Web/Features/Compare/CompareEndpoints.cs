@@ -1,8 +1,8 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Usage;
-using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Auth;
 
 namespace Opsmeter.Web.Features.Compare;

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using CsvHelper;
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Usage;
 
@@ -117,7 +118,7 @@ internal static class CsvExports
         var totals = await UsageQueries.TotalsAsync(db, workspaceId, filter, ct);
         await using var csv = CsvWriter.Create(output, Options, leaveOpen: true);
         csv.WriteHeader(["month", "dimension", "key", "requests", "inputTokens", "outputTokens", "costUsd", "shareOfSpend"]);
-        foreach (var dimension in new[] { "endpointTag", "tenantId", "model" })
+        foreach (var dimension in new[] { Dimensions.EndpointTag.Name, Dimensions.TenantId.Name, Dimensions.Model.Name })
         {
             var rows = await UsageQueries.GroupAsync(db, workspaceId, filter, dimension, limit: 1_000_000, ct);
             foreach (var row in rows.Append(totals with { Key = TotalKey }))

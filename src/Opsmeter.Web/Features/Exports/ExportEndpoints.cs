@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Usage;
-using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -91,9 +91,9 @@ internal static class ExportEndpoints
         }
 
         var dataMode = query["dataMode"].ToString() is { Length: > 0 } m ? m.ToLowerInvariant() : "real";
-        if (!IngestEventValidator.DataModes.Contains(dataMode))
+        if (!DataModes.All.Contains(dataMode))
         {
-            errors["dataMode"] = [$"dataMode must be one of: {string.Join(", ", IngestEventValidator.DataModes)}."];
+            errors["dataMode"] = [$"dataMode must be one of: {string.Join(", ", DataModes.All)}."];
         }
 
         return (month, dataMode, errors);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Database;
 

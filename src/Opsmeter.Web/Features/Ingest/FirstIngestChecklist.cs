@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Ingest;

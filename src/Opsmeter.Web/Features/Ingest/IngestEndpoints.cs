@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Pricing;
-using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Http;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using FluentValidation;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Ingest;
 
@@ -11,9 +12,6 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
     public const long MaxLatencyMs = 86_400_000;
     public const int MaxMetadataKeys = 32;
     public const int MaxMetadataBytes = 4096;
-    public static readonly string[] Statuses = ["success", "error"];
-    public static readonly string[] DataModes = ["real", "test", "demo"];
-    public static readonly string[] Environments = ["prod", "staging", "dev"];
     private static readonly TimeSpan FutureTolerance = TimeSpan.FromMinutes(5);
 
     public IngestEventValidator(TimeProvider clock)
@@ -44,9 +42,9 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
             .When(x => x.OutputTokens is not null && x.ReasoningTokens is not null)
             .WithMessage("reasoningTokens must not exceed outputTokens.");
 
-        RuleFor(x => x.Status).NotEmpty().OneOf(Statuses);
-        RuleFor(x => x.DataMode).OneOf(DataModes);
-        RuleFor(x => x.Environment).OneOf(Environments);
+        RuleFor(x => x.Status).NotEmpty().OneOf(EventStatuses.All);
+        RuleFor(x => x.DataMode).OneOf(DataModes.All);
+        RuleFor(x => x.Environment).OneOf(EventEnvironments.All);
         RuleFor(x => x.When)
             .Must(when => when <= clock.GetUtcNow() + FutureTolerance)
             .When(x => x.When is not null)

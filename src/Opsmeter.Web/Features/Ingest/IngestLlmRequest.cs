@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
@@ -27,38 +27,7 @@ internal static class IngestLlmRequest
 
         // Not cancelled with the request: once queued, the event is committed whether or not the client waits.
         var outcomes = await writer.SubmitAsync([priced.Row]);
-        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog, BudgetFlags(policy.For(workspaceId), priced.Row,
+        return TypedResults.Ok(IngestResponse.From(priced, outcomes[0], catalog, policy.For(workspaceId).FlagsFor(priced.Row,
             outcomes[0].Duplicate ? 0 : outcomes[0].CostUsd, clock.GetUtcNow())));
     }
-
-    /// <summary>
-    /// Whether a budget that counts this event is in warning, or exceeded: its last evaluated spend plus this event's
-    /// cost (zero for a duplicate, already counted), so the event that crosses the limit is answered exceeded.
-    /// </summary>
-    public static (bool Warning, bool Exceeded) BudgetFlags(WorkspacePolicy policy, LlmRequest row, decimal costUsd, DateTimeOffset now)
-    {
-        var (warning, exceeded) = (false, false);
-        foreach (var budget in policy.Budgets)
-        {
-            if (budget.Applies(dimension => EventValue(row, dimension), row.DataMode))
-            {
-                var state = budget.StateAt(now, costUsd);
-                warning |= state == BudgetRules.Warning;
-                exceeded |= state == BudgetRules.Exceeded;
-            }
-        }
-
-        return (warning, exceeded);
-    }
-
-    private static string? EventValue(LlmRequest row, string dimension) => dimension switch
-    {
-        "endpointTag" => row.EndpointTag,
-        "promptVersion" => row.PromptVersion,
-        "tenantId" => row.TenantId,
-        "userId" => row.UserId,
-        "model" => row.Model,
-        "provider" => row.Provider,
-        _ => null,
-    };
 }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Ingest;
 

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Ingest;
 

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Ingest;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 
 namespace Opsmeter.Web.Features.Ingest;
@@ -67,8 +68,8 @@ internal static class PriceEvent
             LatencyMs = (int?)request.LatencyMs,
             Status = request.Status!.ToLowerInvariant(),
             ErrorCode = request.ErrorCode,
-            DataMode = request.DataMode?.ToLowerInvariant() ?? "real",
-            Environment = request.Environment?.ToLowerInvariant() ?? "prod",
+            DataMode = request.DataMode?.ToLowerInvariant() ?? DataModes.Real,
+            Environment = request.Environment?.ToLowerInvariant() ?? EventEnvironments.Prod,
             OccurredAt = occurredAt,
             ReceivedAt = receivedAt,
             ClientCostUsd = clientCost,
@@ -109,11 +110,4 @@ internal static class PriceEvent
     private static string OrUnknown(string? value) => string.IsNullOrWhiteSpace(value) ? Unknown : value;
 
     private static decimal Round(decimal part) => Math.Round(part, CostBreakdown.Decimals, MidpointRounding.AwayFromZero);
-}
-
-internal static class CostStatuses
-{
-    public const string Priced = "priced";
-    public const string Unpriced = "unpriced";
-    public const string ClientReported = "client_reported";
 }

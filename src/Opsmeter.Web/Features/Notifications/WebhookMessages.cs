@@ -1,8 +1,6 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Opsmeter.Web.Features.Budgets;
 
 namespace Opsmeter.Web.Features.Notifications;
 
@@ -20,39 +18,6 @@ internal static class WebhookMessages
 
     /// <summary>A new channel secret: 256 random bits, with a prefix that says what it is.</summary>
     public static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static string Incident(string format, Incident incident, Budget budget, IReadOnlyList<SpendDriver> drivers, DateTimeOffset now)
-    {
-        var utilization = BudgetRules.Utilization(incident.SpendUsd, incident.LimitUsd);
-        if (format == WebhookFormats.Slack)
-        {
-            var headline = string.Create(CultureInfo.InvariantCulture,
-                $"{(incident.Level == BudgetRules.Exceeded ? ":rotating_light:" : ":warning:")} Budget *{SlackText(budget.Name)}* {incident.Level}: {incident.SpendUsd:0.00} of {incident.LimitUsd:0.00} USD ({utilization:P0}) this {budget.Period} period");
-            var top = string.Join("\n", drivers.Take(8).Select(d => string.Create(CultureInfo.InvariantCulture, $"• {d.Dimension} `{SlackText(d.Value)}`: {d.CostUsd:0.00} USD")));
-            return JsonSerializer.Serialize(new
-            {
-                text = headline,
-                blocks = new object[]
-                {
-                    new { type = "section", text = new { type = "mrkdwn", text = headline } },
-                    new { type = "section", text = new { type = "mrkdwn", text = top.Length == 0 ? "No spend drivers recorded." : "*Top drivers*\n" + top } },
-                },
-            }, JsonSerializerOptions.Web);
-        }
-
-        return JsonSerializer.Serialize(new
-        {
-            type = "budget.incident",
-            workspaceId = incident.WorkspaceId,
-            incident = IncidentResponse.From(incident),
-            budget = BudgetResponse.From(budget),
-            spendUsd = incident.SpendUsd,
-            limitUsd = incident.LimitUsd,
-            utilizationRatio = utilization,
-            topDrivers = drivers,
-            sentAt = now,
-        }, JsonSerializerOptions.Web);
-    }
 
     /// <summary>
     /// Values from events (user ids, tags) are not trusted: Slack reads &lt;…&gt; as mentions and links and backticks as code

@@ -2,7 +2,7 @@ using System.Globalization;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Retention;

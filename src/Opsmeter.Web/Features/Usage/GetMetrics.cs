@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
-using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Auth;
 
 namespace Opsmeter.Web.Features.Usage;
@@ -57,15 +57,15 @@ internal static class UsageFilterReader
         }
 
         var dataMode = (query["dataMode"].ToString() is { Length: > 0 } m ? m : "real").ToLowerInvariant();
-        if (!IngestEventValidator.DataModes.Contains(dataMode))
+        if (!DataModes.All.Contains(dataMode))
         {
-            errors["dataMode"] = [$"dataMode must be one of: {string.Join(", ", IngestEventValidator.DataModes)}."];
+            errors["dataMode"] = [$"dataMode must be one of: {string.Join(", ", DataModes.All)}."];
         }
 
         var environment = query["environment"].ToString() is { Length: > 0 } e ? e.ToLowerInvariant() : null;
-        if (environment is not null && !IngestEventValidator.Environments.Contains(environment))
+        if (environment is not null && !EventEnvironments.All.Contains(environment))
         {
-            errors["environment"] = [$"environment must be one of: {string.Join(", ", IngestEventValidator.Environments)}."];
+            errors["environment"] = [$"environment must be one of: {string.Join(", ", EventEnvironments.All)}."];
         }
 
         var dimensions = UsageQueries.FilterNames

@@ -1,4 +1,5 @@
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Jobs;
 
 namespace Opsmeter.Web.Features.Usage;
@@ -19,31 +20,30 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
     private readonly TimeSpan interval = TimeSpan.FromSeconds(Math.Max(1, configuration.GetValue("Opsmeter:Usage:RollupIntervalSeconds", 5)));
 
     // One statement. (1) Each new event is read once, with its latency bucket found once. (2) Events are summed once by
-    // their combination of the few-valued dimensions per hour (a few thousand groups, not one per event), and those
+    // their combination of the few-valued dimensions (Dimensions) per hour (a few thousand groups, not one per event), and those
     // sums are spread over each dimension, so the 24 sums per row run once per event instead of once per event and
     // dimension; daily rows come from the hourly ones. (3) Likewise once per (day, user, tenant), spread over userId and
     // tenantId; weekly and monthly rows come from those daily sums. Then one upsert. Measured in docs/benchmarks.md.
     private static readonly string Fold = $"""
         WITH e AS MATERIALIZED (
-            SELECT r.workspace_id, date_trunc('hour', r.occurred_at, 'UTC') AS hour, r.data_mode, r.environment, r.endpoint_tag, r.prompt_version,
-                   r.model, r.provider, coalesce(r.user_id, '(none)') AS user_id, coalesce(r.tenant_id, '(none)') AS tenant_id,
+            SELECT r.workspace_id, date_trunc('hour', r.occurred_at, 'UTC') AS hour, r.data_mode, r.environment,
+                   {string.Join(", ", Dimensions.All.Select(d => $"{d.GroupExpression("r")} AS {d.Column}"))},
                    {UsageRollupSql.EventMeasures}
             FROM llm_requests r
             WHERE r.ingest_xid >= @from AND r.ingest_xid < @below),
         combos AS MATERIALIZED (
-            SELECT workspace_id, hour, data_mode, environment, endpoint_tag, prompt_version, model, provider, {UsageRollupSql.EventAggregates}
-            FROM e GROUP BY 1, 2, 3, 4, 5, 6, 7, 8),
+            SELECT workspace_id, hour, data_mode, environment, {Columns(Dimensions.FewValued)}, {UsageRollupSql.EventAggregates}
+            FROM e GROUP BY {Positions(4 + Dimensions.FewValued.Count())}),
         hourly AS MATERIALIZED (
             SELECT c.workspace_id, d.dimension, c.hour AS bucket, c.data_mode, c.environment, d.value, {UsageRollupSql.ColumnSums}
-            FROM combos c CROSS JOIN LATERAL (VALUES ('total', ''), ('endpointTag', c.endpoint_tag), ('promptVersion', c.prompt_version),
-                ('model', c.model), ('provider', c.provider)) AS d(dimension, value)
+            FROM combos c CROSS JOIN LATERAL (VALUES ('total', ''), {Values("c", Dimensions.FewValued)}) AS d(dimension, value)
             GROUP BY 1, 2, 3, 4, 5, 6),
         people AS MATERIALIZED (
-            SELECT workspace_id, date_trunc('day', hour, 'UTC') AS day, data_mode, environment, user_id, tenant_id, {UsageRollupSql.EventAggregates}
-            FROM e GROUP BY 1, 2, 3, 4, 5, 6),
+            SELECT workspace_id, date_trunc('day', hour, 'UTC') AS day, data_mode, environment, {Columns(Dimensions.ManyValued)}, {UsageRollupSql.EventAggregates}
+            FROM e GROUP BY {Positions(4 + Dimensions.ManyValued.Count())}),
         daily_many AS MATERIALIZED (
             SELECT p.workspace_id, d.dimension, p.day AS bucket, p.data_mode, p.environment, d.value, {UsageRollupSql.ColumnSums}
-            FROM people p CROSS JOIN LATERAL (VALUES ('userId', p.user_id), ('tenantId', p.tenant_id)) AS d(dimension, value)
+            FROM people p CROSS JOIN LATERAL (VALUES {Values("p", Dimensions.ManyValued)}) AS d(dimension, value)
             GROUP BY 1, 2, 3, 4, 5, 6)
         INSERT INTO usage_rollups (workspace_id, dimension, period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns})
         SELECT workspace_id, dimension, 'h', bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
@@ -60,6 +60,13 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
         {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}
         """;
+
+    private static string Columns(IEnumerable<Dimension> dimensions) => string.Join(", ", dimensions.Select(d => d.Column));
+
+    private static string Values(string alias, IEnumerable<Dimension> dimensions) =>
+        string.Join(", ", dimensions.Select(d => $"('{d.Name}', {alias}.{d.Column})"));
+
+    private static string Positions(int count) => string.Join(", ", Enumerable.Range(1, count));
 
     /// <summary>One pass; returns whether the horizon moved.</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)

@@ -1,4 +1,4 @@
-using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Features.ApiKeys;
 
 namespace Opsmeter.Web.Features.Usage;
 

@@ -27,29 +27,16 @@ public sealed record UsageRow(string Key, long Requests, long Errors, long Input
 /// </summary>
 internal static partial class UsageQueries
 {
-    public static readonly FrozenDictionary<string, string> Dimensions = new Dictionary<string, string>
-    {
-        ["endpointTag"] = "endpoint_tag",
-        ["promptVersion"] = "prompt_version",
-        ["userId"] = "coalesce(user_id, '(none)')",
-        ["tenantId"] = "coalesce(tenant_id, '(none)')",
-        ["model"] = "model",
-        ["provider"] = "provider",
-        ["day"] = "to_char(date_trunc('day', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')",
-        ["hour"] = "to_char(date_trunc('hour', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:00')",
-    }.ToFrozenDictionary();
+    /// <summary>What a query can group by: every dimension (<see cref="Events.Dimensions"/>), and the UTC day or hour.</summary>
+    public static readonly FrozenDictionary<string, string> Dimensions = Events.Dimensions.All
+        .Select(d => KeyValuePair.Create(d.Name, d.GroupExpression()))
+        .Append(KeyValuePair.Create("day", "to_char(date_trunc('day', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"))
+        .Append(KeyValuePair.Create("hour", "to_char(date_trunc('hour', occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD\"T\"HH24:00')"))
+        .ToFrozenDictionary();
 
-    private static readonly FrozenDictionary<string, string> FilterColumns = new Dictionary<string, string>
-    {
-        ["endpointTag"] = "endpoint_tag",
-        ["promptVersion"] = "prompt_version",
-        ["userId"] = "user_id",
-        ["tenantId"] = "tenant_id",
-        ["model"] = "model",
-        ["provider"] = "provider",
-    }.ToFrozenDictionary();
+    private static readonly FrozenDictionary<string, string> FilterColumns = Events.Dimensions.All.ToFrozenDictionary(d => d.Name, d => d.Column);
 
-    public static IEnumerable<string> FilterNames => FilterColumns.Keys;
+    public static IEnumerable<string> FilterNames => Events.Dimensions.Names;
 
     public static async Task<UsageRow> TotalsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, CancellationToken ct) =>
         (await RouteAsync(db, workspaceId, filter, "total", limit: 1, ct)).SingleOrDefault()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Usage;
 
@@ -11,7 +12,7 @@ internal static class UsageRollupSql
     public static readonly string[] Buckets = [.. Enumerable.Range(0, LatencyBoundsMs.Length + 1).Select(i => $"lat_{i:00}")];
 
     /// <summary>Dimensions with so many values that hourly rows would be as many as the events: rolled up by day, week and month, never by hour.</summary>
-    public static readonly string[] DailyOnly = ["userId", "tenantId"];
+    public static readonly string[] DailyOnly = [.. Dimensions.ManyValued.Select(d => d.Name)];
 
     public const string Measures = "requests, errors, input_tokens, output_tokens, cost_usd, unpriced, latency_count, latency_sum_ms";
 

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
-using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Features.ApiKeys;
 
 namespace Opsmeter.Web.Infrastructure.Auth;
 

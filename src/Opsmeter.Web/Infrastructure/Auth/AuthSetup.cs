@@ -1,10 +1,10 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
-using System.Security.Claims;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Members;
-using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Infrastructure.Auth;

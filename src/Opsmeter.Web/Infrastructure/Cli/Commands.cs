@@ -1,4 +1,4 @@
-using Opsmeter.Web.Features.Workspaces;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Infrastructure.Cli;

@@ -2,8 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Pricing;
-using Opsmeter.Web.Features.Workspaces;
 
 namespace Opsmeter.Web.Infrastructure.Database;
 

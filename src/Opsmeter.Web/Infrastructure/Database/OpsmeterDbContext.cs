@@ -2,10 +2,12 @@ using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Events;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
-using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Workspaces;
 

@@ -1,5 +1,5 @@
 using Hangfire;
-using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Jobs;
 

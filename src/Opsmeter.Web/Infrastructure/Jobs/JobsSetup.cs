@@ -1,6 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
-using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Opsmeter.IntegrationTests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Members;
-using Opsmeter.Web.Features.Workspaces;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;

@@ -2,8 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Opsmeter.IntegrationTests.Infrastructure;
-using Opsmeter.Web.Features.Budgets;
-using Opsmeter.Web.Features.Notifications;
+using Opsmeter.Web.Features.Incidents;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Budgets;

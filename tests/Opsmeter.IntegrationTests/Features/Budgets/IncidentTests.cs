@@ -4,9 +4,9 @@ using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Infrastructure.Database;
-using Opsmeter.IntegrationTests.Infrastructure;
 using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 

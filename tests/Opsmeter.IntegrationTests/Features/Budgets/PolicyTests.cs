@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
-using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Policy;
 using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Pricing;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;

@@ -1,4 +1,5 @@
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Policy;
 
 namespace Opsmeter.UnitTests.Features.Budgets;
 

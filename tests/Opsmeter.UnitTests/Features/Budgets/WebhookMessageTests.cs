@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Notifications;
 
 namespace Opsmeter.UnitTests.Features.Budgets;
@@ -22,7 +23,7 @@ public sealed class WebhookMessageTests
         };
         var drivers = new[] { new SpendDriver("userId", "x` <!channel> <https://evil.test|Pay here>", 12m, 3) };
 
-        var body = JsonDocument.Parse(WebhookMessages.Incident(WebhookFormats.Slack, incident, budget, drivers, now)).RootElement;
+        var body = JsonDocument.Parse(IncidentMessages.Incident(WebhookFormats.Slack, incident, budget, drivers, now)).RootElement;
         var text = body.GetProperty("text").GetString() + "\n" + body.GetProperty("blocks")[1].GetProperty("text").GetProperty("text").GetString();
 
         Assert.DoesNotContain("<!channel>", text, StringComparison.Ordinal);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Ingest;
 
 namespace Opsmeter.UnitTests.Features.Ingest;

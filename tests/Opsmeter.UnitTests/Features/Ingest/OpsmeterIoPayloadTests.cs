@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Pricing;
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Database;
@@ -11,8 +12,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages;
 internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, OpsmeterDbContext db, TimeProvider clock)
     : DashboardPageModel(current)
 {
-    public static readonly (string Dimension, string Title)[] TopLists =
-        [("endpointTag", "Endpoints"), ("promptVersion", "Prompt versions"), ("model", "Models"), ("userId", "Users"), ("tenantId", "Tenants")];
+    public static readonly (string Dimension, string Title)[] TopLists = [.. Dimensions.All.Where(d => d.Navigation).Select(d => (d.Name, d.Title))];
 
     public UsageFilter Filter { get; private set; } = null!;
     public UsageRow Totals { get; private set; } = null!;

@@ -106,7 +106,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("user_tokens", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Ingest.LlmRequest", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Events.LlmRequest", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -504,7 +504,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("model_prices", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.ApiKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -633,7 +633,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasConstraintName("fk_workspace_members_workspaces_workspace_id");
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.ApiKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
                 {
                     b.HasOne("Opsmeter.Web.Features.Workspaces.Workspace", null)
                         .WithMany()

@@ -229,7 +229,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("budgets", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Incident", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Incidents.Incident", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -343,7 +343,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("incidents", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Ingest.LlmRequest", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Events.LlmRequest", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -861,7 +861,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("model_prices", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.ApiKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -991,7 +991,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasConstraintName("fk_budgets_workspaces_workspace_id");
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Incident", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Incidents.Incident", b =>
                 {
                     b.HasOne("Opsmeter.Web.Features.Budgets.Budget", null)
                         .WithMany()
@@ -1038,7 +1038,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasConstraintName("fk_webhook_deliveries_webhook_channels_channel_id");
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.ApiKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
                 {
                     b.HasOne("Opsmeter.Web.Features.Workspaces.Workspace", null)
                         .WithMany()

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore.Migrations;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Usage;
 
 #nullable disable

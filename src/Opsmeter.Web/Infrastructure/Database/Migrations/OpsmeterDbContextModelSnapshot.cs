@@ -226,7 +226,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("budgets", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Incident", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Incidents.Incident", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -340,7 +340,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("incidents", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Ingest.IngestKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Events.IngestKey", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -384,7 +384,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("ingest_keys", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Ingest.LlmRequest", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Events.LlmRequest", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -901,7 +901,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("model_prices", (string)null);
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.ApiKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
                 {
                     b.Property<Guid>("WorkspaceId")
                         .HasColumnType("uuid")
@@ -1043,7 +1043,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasConstraintName("fk_budgets_workspaces_workspace_id");
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Incident", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.Incidents.Incident", b =>
                 {
                     b.HasOne("Opsmeter.Web.Features.Budgets.Budget", null)
                         .WithMany()
@@ -1090,7 +1090,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasConstraintName("fk_webhook_deliveries_webhook_channels_channel_id");
                 });
 
-            modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.ApiKey", b =>
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
                 {
                     b.HasOne("Opsmeter.Web.Features.Workspaces.Workspace", null)
                         .WithMany()

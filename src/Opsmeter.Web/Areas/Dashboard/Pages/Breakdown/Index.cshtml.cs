@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Usage;
 
@@ -8,11 +9,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Breakdown;
 /// <summary>One dimension's table (endpoints, prompt versions, models, users, tenants, providers), sortable, each row drilling down to its events.</summary>
 internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, TimeProvider clock) : DashboardPageModel(current)
 {
-    public static readonly IReadOnlyDictionary<string, string> Titles = new Dictionary<string, string>
-    {
-        ["endpointTag"] = "Endpoints", ["promptVersion"] = "Prompt versions", ["model"] = "Models",
-        ["userId"] = "Users", ["tenantId"] = "Tenants", ["provider"] = "Providers",
-    };
+    public static readonly IReadOnlyDictionary<string, string> Titles = Dimensions.All.ToDictionary(d => d.Name, d => d.Title);
 
     private static readonly Dictionary<string, Func<UsageRow, IComparable?>> Sorts = new()
     {

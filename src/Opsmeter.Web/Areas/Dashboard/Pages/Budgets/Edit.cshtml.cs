@@ -52,7 +52,7 @@ public sealed class BudgetForm
 }
 
 /// <summary>Create, edit or delete a budget (owners and admins).</summary>
-internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, EvaluateBudgetsJob evaluator, PolicySnapshot policy,
+internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, IBudgetChangeHandler changes,
     TimeProvider clock, IValidator<BudgetRequest> validator) : DashboardPageModel(current)
 {
     /// <summary>Where the API validator's field names land on this form.</summary>
@@ -125,7 +125,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
             return Page();
         }
 
-        await ManageBudgets.SaveAsync(db, evaluator, policy, clock, Membership.WorkspaceId, Id, request, ct);
+        await ManageBudgets.SaveAsync(db, changes, clock, Membership.WorkspaceId, Id, request, ct);
         TempData["Message"] = $"Budget '{request.Name}' saved and evaluated.";
         return RedirectToPage("Index");
     }
@@ -137,7 +137,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
             return Forbid();
         }
 
-        await ManageBudgets.RemoveAsync(db, policy, Membership.WorkspaceId, id, ct);
+        await ManageBudgets.RemoveAsync(db, changes, Membership.WorkspaceId, id, ct);
         TempData["Message"] = "Budget deleted.";
         return RedirectToPage("Index");
     }

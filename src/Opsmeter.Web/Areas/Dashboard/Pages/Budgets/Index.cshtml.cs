@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 

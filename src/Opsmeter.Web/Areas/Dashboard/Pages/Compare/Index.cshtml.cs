@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Opsmeter.Web.Features.Compare;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Usage;
 
@@ -9,7 +10,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Compare;
 /// <summary>"Investigate spike": what changed between the chosen range and the one before (or a chosen baseline), and prompt A against B.</summary>
 internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource db, TimeProvider clock) : DashboardPageModel(current)
 {
-    public static readonly string[] GroupBys = ["endpointTag", "promptVersion", "model", "provider", "tenantId", "userId"];
+    public static readonly string[] GroupBys = [.. Dimensions.Names];
 
     public UsageFilter Filter { get; private set; } = null!;
     public CompareResponse? Result { get; private set; }

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Database;

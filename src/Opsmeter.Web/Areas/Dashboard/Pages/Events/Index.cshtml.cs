@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Database;
@@ -42,16 +43,10 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
         foreach (var (name, value) in Filter.Dimensions ?? new Dictionary<string, string>())
         {
-            query = name switch
+            if (Dimensions.ByName.TryGetValue(name, out var dimension))
             {
-                "endpointTag" => query.Where(r => r.EndpointTag == value),
-                "promptVersion" => query.Where(r => r.PromptVersion == value),
-                "userId" => query.Where(r => r.UserId == value),
-                "tenantId" => query.Where(r => r.TenantId == value),
-                "model" => query.Where(r => r.Model == value),
-                "provider" => query.Where(r => r.Provider == value),
-                _ => query,
-            };
+                query = query.Where(r => EF.Property<string?>(r, dimension.Property) == value);
+            }
         }
 
         if (Status is { Length: > 0 })

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
-using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 

@@ -2,8 +2,8 @@ using FluentValidation;
 using FluentValidation.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Members;
-using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Areas.Dashboard.Pages.Keys;

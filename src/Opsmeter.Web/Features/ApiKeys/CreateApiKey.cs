@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>Creates a key for a workspace and returns the secret, which is never stored and never shown again.</summary>
 internal static class CreateApiKey

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Security.Claims;
+using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Infrastructure.Auth;
 
-namespace Opsmeter.Web.Features.Budgets;
+namespace Opsmeter.Web.Features.Policy;
 
 public sealed record PolicyBudget(Guid Id, string Name, decimal UtilizationRatio, string State);
 

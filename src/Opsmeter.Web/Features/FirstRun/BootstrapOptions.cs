@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.FirstRun;
 
 /// <summary>docs/api.md "First run and automation": what start-up creates, idempotently, if absent.</summary>
 internal sealed class BootstrapOptions

@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using Npgsql;
 
-namespace Opsmeter.Web.Features.Ingest;
+namespace Opsmeter.Web.Features.Events;
 
 /// <summary>
 /// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). Before a request's events are
-/// queued for the group commit, the days they touch must have their partitions: <see cref="IngestWriter.SubmitAsync"/>
+/// queued for the group commit, the days they touch must have their partitions: <c>IngestWriter.SubmitAsync</c>
 /// makes sure of it on the request's own connection, so that creating a partition, and any failure doing it, concerns
 /// that request alone and never the commit it would share with others. This remembers which days exist, so a request
 /// asks the database only for a day it has not seen (the nightly job creates the coming week's ahead, so that is rare:

@@ -1,9 +1,11 @@
 using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Jobs;
 
-namespace Opsmeter.Web.Features.Budgets;
+namespace Opsmeter.Web.Features.Policy;
 
 /// <summary>A budget as the policy sees it: its rules and the spend of the last evaluation, for its period.</summary>
 internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, string? Value, string[] DataModes, decimal LimitUsd,
@@ -30,6 +32,26 @@ internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, st
 internal sealed record WorkspacePolicy(string Mode, IReadOnlyList<BudgetStanding> Budgets)
 {
     public static readonly WorkspacePolicy Empty = new(PolicyModes.Enforce, []);
+
+    /// <summary>
+    /// Whether a budget that counts this event is in warning, or exceeded: its last evaluated spend plus this event's
+    /// cost (zero for a duplicate, already counted), so the event that crosses the limit is answered exceeded.
+    /// </summary>
+    public (bool Warning, bool Exceeded) FlagsFor(LlmRequest row, decimal costUsd, DateTimeOffset now)
+    {
+        var (warning, exceeded) = (false, false);
+        foreach (var budget in Budgets)
+        {
+            if (budget.Applies(dimension => Dimensions.ByName.TryGetValue(dimension, out var d) ? d.Value(row) : null, row.DataMode))
+            {
+                var state = budget.StateAt(now, costUsd);
+                warning |= state == BudgetRules.Warning;
+                exceeded |= state == BudgetRules.Exceeded;
+            }
+        }
+
+        return (warning, exceeded);
+    }
 }
 
 internal static class PolicyModes

@@ -1,8 +1,9 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Members;
+namespace Opsmeter.Web.Features.FirstRun;
 
 /// <summary>Creates a person and makes them owner of a workspace: the first-run page and the bootstrap settings both use it.</summary>
 internal static class CreateOwner

@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Budgets;
+namespace Opsmeter.Web.Features.Incidents;
 
 public sealed record IncidentResponse(Guid Id, Guid BudgetId, string BudgetName, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd,
     string Level, decimal Threshold, string State, DateTimeOffset OpenedAt, DateTimeOffset? EscalatedAt, DateTimeOffset? AcknowledgedAt,

@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Opsmeter.Web.Features.Budgets;
 
-namespace Opsmeter.Web.Features.Budgets;
+namespace Opsmeter.Web.Features.Incidents;
 
 /// <summary>
 /// One threshold crossing of one budget in one period. The unique key (budget, period, opening threshold)

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Npgsql;
 using Opsmeter.Web.Infrastructure.Jobs;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>
 /// Remembers when each key was last used and writes it once a minute in one statement: the ingest path

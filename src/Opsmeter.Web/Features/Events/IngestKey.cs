@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Opsmeter.Web.Features.Ingest;
+namespace Opsmeter.Web.Features.Events;
 
 /// <summary>
 /// The idempotency key of an event: one row per externalRequestId per workspace, whatever day the event occurred,

@@ -1,11 +1,12 @@
 using System.Security.Claims;
 using Npgsql;
-using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Auth;
 
-namespace Opsmeter.Web.Features.Budgets;
+namespace Opsmeter.Web.Features.Policy;
 
 public sealed record WorkspaceStatusResponse(Guid WorkspaceId, bool IsPlanLimitReached, bool TelemetryPaused, bool ProviderCallsContinue,
     bool IsBudgetWarning, bool IsBudgetExceeded, string Severity, PlanStatus Plan, WorkspaceBudgetStatus Budget);
@@ -45,7 +46,7 @@ internal static class WorkspaceStatus
 
         var requests = 0L;
         var monthSpend = 0m;
-        foreach (var mode in IngestEventValidator.DataModes)
+        foreach (var mode in DataModes.All)
         {
             var totals = await UsageQueries.TotalsAsync(db, workspaceId, new UsageFilter(month.Start, month.End, mode), ct);
             requests += totals.Requests;

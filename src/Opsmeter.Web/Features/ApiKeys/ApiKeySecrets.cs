@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>
 /// Key material. A generated key reads <c>om_&lt;8-char id&gt;_&lt;32-char secret&gt;</c>: the part before the

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Opsmeter.Web.Features.Ingest;
+namespace Opsmeter.Web.Features.Events;
 
 /// <summary>One priced LLM call as stored. Its cost parts and price row are kept so the cost can be explained later.</summary>
 internal sealed class LlmRequest

@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.FirstRun;
 
 /// <summary>Creates the bootstrap workspace and registers the bootstrap API key, each only if absent.</summary>
 internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider clock, IOptions<BootstrapOptions> options,

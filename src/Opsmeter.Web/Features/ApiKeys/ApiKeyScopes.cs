@@ -1,4 +1,4 @@
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>The scopes of docs/api.md "Authentication", and the authorization policies that require them.</summary>
 internal static class ApiKeyScopes

@@ -1,9 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Opsmeter.Web.Features.Notifications;
+using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Budgets;
+namespace Opsmeter.Web.Features.Incidents;
 
 /// <summary>What one evaluation found for one budget.</summary>
 internal sealed record BudgetEvaluation(Guid BudgetId, BudgetPeriod Period, decimal SpendUsd, string State, IReadOnlyList<Incident> Changed);
@@ -17,9 +18,18 @@ internal sealed record BudgetEvaluation(Guid BudgetId, BudgetPeriod Period, deci
 /// first's incidents; the unique (budget, period, threshold) index backs that up.
 /// </summary>
 internal sealed class EvaluateBudgetsJob(OpsmeterDbContext db, NpgsqlDataSource dataSource, TimeProvider clock, PolicySnapshot policy,
-    IncidentNotifier notifier, ILogger<EvaluateBudgetsJob> logger)
+    IncidentNotifier notifier, ILogger<EvaluateBudgetsJob> logger) : IBudgetChangeHandler
 {
     public const string RecurringId = "budgets:evaluate";
+
+    /// <summary>A saved budget is evaluated at once, so its state and the policy are right from the first answer.</summary>
+    async Task IBudgetChangeHandler.SavedAsync(Guid budgetId, CancellationToken ct)
+    {
+        await EvaluateAsync(budgetId, ct);
+        await policy.ReloadAsync(ct);
+    }
+
+    Task IBudgetChangeHandler.DeletedAsync(Guid budgetId, CancellationToken ct) => policy.ReloadAsync(ct);
 
     [Hangfire.AutomaticRetry(Attempts = 0)] // the next minute's run is the retry
     public async Task RunAsync(CancellationToken ct) => await RunAsync(workspaceId: null, ct);

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>What a valid key grants.</summary>
 internal sealed record ApiKeyGrant(Guid WorkspaceId, Guid KeyId, string Prefix, string[] Scopes);

@@ -2,9 +2,10 @@ using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Opsmeter.Web.Features.Budgets;
+using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Notifications;
+namespace Opsmeter.Web.Features.Incidents;
 
 /// <summary>
 /// Announces incidents whose level has not been announced yet, at most once per 5 minutes per incident: a
@@ -44,7 +45,7 @@ internal sealed class IncidentNotifier(OpsmeterDbContext db, NpgsqlDataSource da
                     deliveries.Add(db.WebhookDeliveries.Add(new WebhookDelivery
                     {
                         Id = Guid.CreateVersion7(now), WorkspaceId = incident.WorkspaceId, ChannelId = channel.Id, IncidentId = incident.Id,
-                        Kind = "incident", Body = WebhookMessages.Incident(channel.Format, incident, budget, drivers, now),
+                        Kind = "incident", Body = IncidentMessages.Incident(channel.Format, incident, budget, drivers, now),
                         Status = DeliverWebhookJob.Pending, CreatedAt = now,
                     }).Entity);
                 }

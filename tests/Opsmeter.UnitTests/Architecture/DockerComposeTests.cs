@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Opsmeter.UnitTests.Deployment;
+namespace Opsmeter.UnitTests.Architecture;
 
 /// <summary>
 /// docker-compose.yml is a deployment default, so it is held to the safe one: PostgreSQL stays on the compose network and
@@ -8,18 +8,7 @@ namespace Opsmeter.UnitTests.Deployment;
 /// </summary>
 public sealed partial class DockerComposeTests
 {
-    private static readonly string Compose = File.ReadAllText(Path.Combine(RepositoryRoot(), "docker-compose.yml"));
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Opsmeter.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Opsmeter.sln not found above the test binaries.");
-    }
+    private static readonly string Compose = File.ReadAllText(Path.Combine(Repository.Root, "docker-compose.yml"));
 
     /// <summary>The lines of one service: from its name (two spaces in) to the next service or top-level key.</summary>
     private static string Service(string name)

@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Opsmeter.Web.Features.Workspaces;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>An API key as stored: never the secret itself, only its SHA-256 hash and a display prefix.</summary>
 internal sealed class ApiKey

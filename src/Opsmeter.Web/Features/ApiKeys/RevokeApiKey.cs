@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Infrastructure.Database;
 
-namespace Opsmeter.Web.Features.Workspaces;
+namespace Opsmeter.Web.Features.ApiKeys;
 
 /// <summary>Revokes a key of a workspace; on this node it is refused from the next request on (the cache entry is dropped).</summary>
 internal static class RevokeApiKey
