@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Workspaces;
@@ -55,13 +54,7 @@ internal sealed class SetupModel(OpsmeterDbContext db, UserManager<OpsmeterUser>
         }
 
         // The bootstrap workspace ("default") already exists on a fresh server: adopt it rather than fail on its name.
-        var workspace = await db.Workspaces.FirstOrDefaultAsync(w => w.Name == Form.Workspace, ct);
-        if (workspace is null)
-        {
-            workspace = new Workspace { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = Form.Workspace, CreatedAt = clock.GetUtcNow() };
-            db.Workspaces.Add(workspace);
-            await db.SaveChangesAsync(ct);
-        }
+        var (workspace, _) = await CreateWorkspace.FindOrCreateAsync(db, clock, Form.Workspace, ct);
 
         var created = await CreateOwner.HandleAsync(users, db, clock, Form.Email, Form.Password, workspace.Id);
         if (!created.Succeeded)
@@ -75,6 +68,6 @@ internal sealed class SetupModel(OpsmeterDbContext db, UserManager<OpsmeterUser>
         }
 
         await signIn.PasswordSignInAsync(Form.Email, Form.Password, isPersistent: true, lockoutOnFailure: false);
-        return Redirect("/Dashboard");
+        return RedirectToPage("/Index", new { area = "Dashboard" });
     }
 }

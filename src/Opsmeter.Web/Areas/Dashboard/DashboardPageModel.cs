@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Retention;
 
@@ -17,6 +18,15 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
 
     public Membership Membership { get; private set; } = null!;
 
+    /// <summary>Which entry of the main navigation this page is ("overview", a dimension's name, "budgets", …).</summary>
+    public virtual string Nav => "";
+
+    /// <summary>What the page's "summary.csv" link groups by; the page's dimension, else the endpoint.</summary>
+    public virtual string SummaryGroupBy => Dimensions.EndpointTag.Name;
+
+    /// <summary>Where this workspace's raw events begin: a range reaching further back is figured from daily rollups.</summary>
+    public DateTimeOffset RawEventsFrom { get; private set; }
+
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         var membership = await current.GetAsync(HttpContext, HttpContext.RequestAborted);
@@ -31,16 +41,62 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
         }
 
         Membership = membership;
-        ViewData["Membership"] = membership;
-        ViewData["FilterQuery"] = FilterQuery(Request.Query);
-        // Where raw events begin: a range reaching further back is figured from daily rollups (the filters say so).
-        ViewData["RawEventsFrom"] = RetentionRules.RawCutoff(
-            HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(), membership.RawRetentionDays);
+        if (!membership.CanManage && IsForManagers(context.HandlerMethod?.MethodInfo))
+        {
+            context.Result = Forbid();
+            return;
+        }
+
+        RawEventsFrom = RetentionRules.RawCutoff(HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(), membership.RawRetentionDays);
         await next();
     }
 
+    /// <summary>The one rule of who may do what on the dashboard (see <see cref="ManagersOnlyAttribute"/>).</summary>
+    private bool IsForManagers(System.Reflection.MethodInfo? handler) =>
+        GetType().IsDefined(typeof(ManagersOnlyAttribute), inherit: true)
+        || (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method) && handler?.IsDefined(typeof(AllowMembersAttribute), inherit: false) != true);
+
     /// <summary>The events behind one row: the current filters plus this dimension's value.</summary>
-    public string EventsLink(string dimension, string value) => "/Dashboard/Events" + FilterQuery(Request.Query, (dimension, value));
+    public string EventsLink(string dimension, string value) => PageLink("/Events/Index", (dimension, value));
+
+    /// <summary>
+    /// A link to a dashboard page by its name ("/Events/Index"), carrying the current filters (<see cref="FilterParameters"/>)
+    /// and <paramref name="values"/> (route values such as <c>dimension</c>, or more query parameters).
+    /// </summary>
+    public string PageLink(string page, params (string Name, string Value)[] values)
+    {
+        var route = new RouteValueDictionary { ["area"] = Area };
+        foreach (var name in FilterParameters.Where(name => Request.Query[name].ToString().Length > 0))
+        {
+            route[name] = Request.Query[name].ToString();
+        }
+
+        foreach (var (name, value) in values)
+        {
+            route[name] = value;
+        }
+
+        return Url.Page(page, route) ?? throw new InvalidOperationException($"No dashboard page '{page}'.");
+    }
+
+    /// <summary>A download of what the page shows: every parameter of the current request, so the file holds the same events.</summary>
+    public string ExportLink(string file, string? groupBy = null)
+    {
+        var route = new RouteValueDictionary { ["area"] = Area, ["file"] = file };
+        foreach (var (name, value) in Request.Query.Where(p => p.Key is not ("file" or "area")))
+        {
+            route[name] = value.ToString();
+        }
+
+        if (groupBy is not null)
+        {
+            route["groupBy"] = groupBy;
+        }
+
+        return Url.Page("/Export", route) ?? throw new InvalidOperationException("No export page.");
+    }
+
+    public const string Area = "Dashboard";
 
     /// <summary>"?range=30d&amp;dataMode=test" from the current request's filter parameters ("" when none).</summary>
     public static string FilterQuery(IQueryCollection query, params (string Name, string Value)[] extra)

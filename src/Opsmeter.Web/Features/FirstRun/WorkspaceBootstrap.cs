@@ -15,12 +15,9 @@ internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider cloc
     public async Task RunAsync(CancellationToken ct)
     {
         var settings = options.Value;
-        var workspace = await db.Workspaces.FirstOrDefaultAsync(w => w.Name == settings.Workspace, ct);
-        if (workspace is null)
+        var (workspace, isNew) = await CreateWorkspace.FindOrCreateAsync(db, clock, settings.Workspace, ct);
+        if (isNew)
         {
-            workspace = new Workspace { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = settings.Workspace, CreatedAt = clock.GetUtcNow() };
-            db.Workspaces.Add(workspace);
-            await db.SaveChangesAsync(ct);
             logger.LogInformation("Created workspace {WorkspaceName} ({WorkspaceId})", workspace.Name, workspace.Id);
         }
 

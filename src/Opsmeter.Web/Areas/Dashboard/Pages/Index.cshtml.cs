@@ -12,6 +12,10 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages;
 internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, OpsmeterDbContext db, TimeProvider clock)
     : DashboardPageModel(current)
 {
+    public override string Nav => "overview";
+
+    public override string SummaryGroupBy => "day";
+
     public static readonly (string Dimension, string Title)[] TopLists = [.. Dimensions.All.Where(d => d.Navigation).Select(d => (d.Name, d.Title))];
 
     public UsageFilter Filter { get; private set; } = null!;
@@ -24,8 +28,6 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "overview";
-        ViewData["SummaryGroupBy"] = "day";
         (Filter, _, Errors) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
         var workspaceId = Membership.WorkspaceId;
         // Eight independent queries, each on a connection of its own: run together, the page waits for the slowest

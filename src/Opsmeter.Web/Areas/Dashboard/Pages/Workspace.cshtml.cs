@@ -6,6 +6,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages;
 /// <summary>Switches the current workspace (a cookie), only to one the person belongs to.</summary>
 internal sealed class WorkspaceModel(CurrentWorkspace current) : DashboardPageModel(current)
 {
+    [AllowMembers]
     public IActionResult OnPost(Guid id)
     {
         if (Membership.All.Any(w => w.Id == id))
@@ -14,8 +15,8 @@ internal sealed class WorkspaceModel(CurrentWorkspace current) : DashboardPageMo
                 new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, IsEssential = true, Secure = Request.IsHttps });
         }
 
-        return Redirect("/Dashboard");
+        return RedirectToPage("/Index");
     }
 
-    public IActionResult OnGet() => Redirect("/Dashboard");
+    public IActionResult OnGet() => RedirectToPage("/Index");
 }

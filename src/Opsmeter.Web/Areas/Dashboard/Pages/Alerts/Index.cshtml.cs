@@ -14,6 +14,8 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Alerts;
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, IDataProtectionProvider protection, IBackgroundJobClient jobs,
     TimeProvider clock, IValidator<ChannelForm> validator) : DashboardPageModel(current)
 {
+    public override string Nav => "alerts";
+
     [BindProperty]
     public ChannelForm Form { get; set; } = new();
 
@@ -30,11 +32,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostCreateAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         var validation = await validator.ValidateAsync(Form, ct);
         if (!validation.IsValid)
         {
@@ -49,11 +46,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostDeleteAsync(Guid id, CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         await ManageChannels.DeleteAsync(db, Membership.WorkspaceId, id, ct);
         Message = "Channel removed.";
         return RedirectToPage();
@@ -61,11 +53,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostTestAsync(Guid id, CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         Message = await ManageChannels.SendTestAsync(db, jobs, clock, Membership.WorkspaceId, id, ct) is null
             ? "No such channel."
             : "Test message queued: its delivery appears in the log below within seconds.";
@@ -74,11 +61,9 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     private async Task<IActionResult> ShowAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "alerts";
         Channels = await db.WebhookChannels.AsNoTracking().Where(c => c.WorkspaceId == Membership.WorkspaceId).OrderBy(c => c.Name).ToListAsync(ct);
         Deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.WorkspaceId == Membership.WorkspaceId)
             .OrderByDescending(d => d.CreatedAt).Take(50).ToListAsync(ct);
-        ViewData["ChannelNames"] = Channels.ToDictionary(c => c.Id, c => c.Name);
         return Page();
     }
 }

@@ -19,6 +19,10 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     };
 
     public string Dimension { get; private set; } = "";
+
+    public override string Nav => Dimension;
+
+    public override string SummaryGroupBy => Dimension;
     public UsageFilter Filter { get; private set; } = null!;
     public List<UsageRow> Rows { get; private set; } = [];
     public string Sort { get; private set; } = "cost";
@@ -32,8 +36,6 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         }
 
         Dimension = dimension;
-        ViewData["Nav"] = dimension;
-        ViewData["SummaryGroupBy"] = dimension;
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: dimension);
         Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: 1000, ct);
         Sort = sort is not null && Sorts.ContainsKey(sort) ? sort : "cost";

@@ -52,9 +52,12 @@ public sealed class BudgetForm
 }
 
 /// <summary>Create, edit or delete a budget (owners and admins).</summary>
+[ManagersOnly]
 internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, IBudgetChangeHandler changes,
     TimeProvider clock, IValidator<BudgetRequest> validator) : DashboardPageModel(current)
 {
+    public override string Nav => "budgets";
+
     /// <summary>Where the API validator's field names land on this form.</summary>
     private static readonly Dictionary<string, string> FormFields = new()
     {
@@ -73,12 +76,6 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
-        ViewData["Nav"] = "budgets";
         if (Id is { } id)
         {
             var budget = await db.Budgets.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id && b.WorkspaceId == Membership.WorkspaceId, ct);
@@ -95,12 +92,6 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
-        ViewData["Nav"] = "budgets";
         if (Id is { } existing && !await db.Budgets.AnyAsync(b => b.Id == existing && b.WorkspaceId == Membership.WorkspaceId, ct))
         {
             return NotFound();
@@ -132,7 +123,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
 
     public async Task<IActionResult> OnPostDeleteAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage || Id is not { } id)
+        if (Id is not { } id)
         {
             return Forbid();
         }

@@ -14,6 +14,8 @@ internal sealed record BudgetRow(Budget Budget, BudgetStatusResponse Status, int
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, NpgsqlDataSource dataSource, EvaluateBudgetsJob evaluator,
     TimeProvider clock) : DashboardPageModel(current)
 {
+    public override string Nav => "budgets";
+
     public List<BudgetRow> Rows { get; } = [];
 
     [TempData]
@@ -21,7 +23,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "budgets";
         var now = clock.GetUtcNow();
         var budgets = await db.Budgets.AsNoTracking().Where(b => b.WorkspaceId == Membership.WorkspaceId).OrderBy(b => b.Name).ToListAsync(ct);
         var open = await db.Incidents.AsNoTracking()
@@ -37,6 +38,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     }
 
     /// <summary>Runs the evaluation for this workspace now, instead of waiting for the next minute.</summary>
+    [AllowMembers]
     public async Task<IActionResult> OnPostEvaluateAsync(CancellationToken ct)
     {
         await evaluator.RunAsync(Membership.WorkspaceId, ct);

@@ -10,6 +10,10 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Compare;
 /// <summary>"Investigate spike": what changed between the chosen range and the one before (or a chosen baseline), and prompt A against B.</summary>
 internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource db, TimeProvider clock) : DashboardPageModel(current)
 {
+    public override string Nav => "compare";
+
+    public override string SummaryGroupBy => GroupBys.Contains(GroupBy) ? GroupBy : base.SummaryGroupBy;
+
     public static readonly string[] GroupBys = [.. Dimensions.Names];
 
     public UsageFilter Filter { get; private set; } = null!;
@@ -31,8 +35,6 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource db, 
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "compare";
-        ViewData["SummaryGroupBy"] = GroupBys.Contains(GroupBy) ? GroupBy : "endpointTag";
         (Filter, _, Errors) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
         var (baseline, baselineErrors) = CompareUsage.ReadBaseline(Request.Query, Filter);
         foreach (var (key, value) in baselineErrors)

@@ -10,12 +10,13 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Events;
 /// <summary>One event by its externalRequestId, with the price row that priced it and its cost parts.</summary>
 internal sealed class DetailModel(CurrentWorkspace current, OpsmeterDbContext db) : DashboardPageModel(current)
 {
+    public override string Nav => "events";
+
     public LlmRequest Event { get; private set; } = null!;
     public ModelPrice? Price { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
     {
-        ViewData["Nav"] = "events";
         var found = await db.LlmRequests.AsNoTracking()
             .FirstOrDefaultAsync(r => r.WorkspaceId == Membership.WorkspaceId && r.ExternalRequestId == id, ct);
         if (found is null)

@@ -14,6 +14,8 @@ internal sealed record EventRow(string ExternalRequestId, DateTimeOffset Occurre
 /// <summary>The events behind any figure: filtered by every dimension, status, cost status, data mode, environment and time; newest first, paged.</summary>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, TimeProvider clock) : DashboardPageModel(current)
 {
+    public override string Nav => "events";
+
     public const int PageSize = 50;
 
     public UsageFilter Filter { get; private set; } = null!;
@@ -29,7 +31,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnGetAsync(int page, CancellationToken ct)
     {
-        ViewData["Nav"] = "events";
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
         PageNumber = Math.Max(1, page);
         var from = Filter.From.ToUniversalTime();
@@ -70,7 +71,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         return Page();
     }
 
-    public string PageLink(int page) => FilterQuery(Request.Query, [.. Request.Query
+    public string PageNumberLink(int page) => FilterQuery(Request.Query, [.. Request.Query
         .Where(p => p.Key is not ("page" or "range" or "from" or "to" or "dataMode" or "environment"))
         .Select(p => (p.Key, p.Value.ToString())), ("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
 }

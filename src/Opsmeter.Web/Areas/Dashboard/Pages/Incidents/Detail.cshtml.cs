@@ -12,6 +12,8 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Incidents;
 /// <summary>One incident: its figures, what drove the period's spend, and the webhook deliveries that announced it.</summary>
 internal sealed class DetailModel(CurrentWorkspace current, OpsmeterDbContext db, NpgsqlDataSource dataSource) : DashboardPageModel(current)
 {
+    public override string Nav => "incidents";
+
     public Incident Incident { get; private set; } = null!;
     public Budget? Budget { get; private set; }
     public IReadOnlyList<SpendDriver> Drivers { get; private set; } = [];
@@ -19,7 +21,6 @@ internal sealed class DetailModel(CurrentWorkspace current, OpsmeterDbContext db
 
     public async Task<IActionResult> OnGetAsync(Guid id, CancellationToken ct)
     {
-        ViewData["Nav"] = "incidents";
         var incident = await db.Incidents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == id && i.WorkspaceId == Membership.WorkspaceId, ct);
         if (incident is null)
         {

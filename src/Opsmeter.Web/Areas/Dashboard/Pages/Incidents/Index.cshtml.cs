@@ -9,6 +9,8 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Incidents;
 /// <summary>The incidents inbox: open and acknowledged first by default, acknowledge or resolve with a note (any member).</summary>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, TimeProvider clock) : DashboardPageModel(current)
 {
+    public override string Nav => "incidents";
+
     [BindProperty(SupportsGet = true)]
     public string Show { get; set; } = "active";
 
@@ -19,14 +21,15 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "incidents";
         var query = ManageIncidents.Query(db, Membership.WorkspaceId, state: null);
         Incidents = await (Show == "all" ? query : query.Where(i => i.State != IncidentStates.Resolved)).Take(200).ToListAsync(ct);
         return Page();
     }
 
+    [AllowMembers]
     public Task<IActionResult> OnPostAcknowledgeAsync(Guid id, string? note, CancellationToken ct) => ChangeAsync(id, IncidentStates.Acknowledged, note, ct);
 
+    [AllowMembers]
     public Task<IActionResult> OnPostResolveAsync(Guid id, string? note, CancellationToken ct) => ChangeAsync(id, IncidentStates.Resolved, note, ct);
 
     private async Task<IActionResult> ChangeAsync(Guid id, string to, string? note, CancellationToken ct)

@@ -27,9 +27,12 @@ internal sealed class CreateKeyFormValidator : AbstractValidator<CreateKeyForm>
 internal sealed record KeyRow(Guid Id, string Name, string Prefix, string[] Scopes, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 
 /// <summary>API keys of the current workspace: created with scopes and shown once, listed by prefix, revoked. Owners and admins only.</summary>
+[ManagersOnly]
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, ApiKeyStore keys, TimeProvider clock,
     IValidator<CreateKeyForm> validator) : DashboardPageModel(current)
 {
+    public override string Nav => "keys";
+
     [BindProperty]
     public CreateKeyForm Form { get; set; } = new();
 
@@ -38,15 +41,10 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     /// <summary>The secret of a key just created: on this one response, never again.</summary>
     public string? CreatedKey { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(CancellationToken ct) => Membership.CanManage ? await ShowAsync(ct) : Forbid();
+    public async Task<IActionResult> OnGetAsync(CancellationToken ct) => await ShowAsync(ct);
 
     public async Task<IActionResult> OnPostCreateAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         var validation = await validator.ValidateAsync(Form, ct);
         if (!validation.IsValid)
         {
@@ -62,18 +60,12 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostRevokeAsync(Guid id, CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         await RevokeApiKey.HandleAsync(db, keys, clock, Membership.WorkspaceId, id, ct);
         return RedirectToPage();
     }
 
     private async Task<IActionResult> ShowAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "keys";
         Keys = await db.ApiKeys.AsNoTracking()
             .Where(k => k.WorkspaceId == Membership.WorkspaceId)
             .OrderBy(k => k.RevokedAt != null).ThenByDescending(k => k.CreatedAt)

@@ -28,6 +28,8 @@ internal sealed class AddMemberFormValidator : AbstractValidator<AddMemberForm>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, UserManager<OpsmeterUser> users, TimeProvider clock,
     IValidator<AddMemberForm> validator) : DashboardPageModel(current)
 {
+    public override string Nav => "members";
+
     [BindProperty]
     public AddMemberForm Form { get; set; } = new();
 
@@ -40,11 +42,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostAddAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         var validation = await validator.ValidateAsync(Form, ct);
         if (!validation.IsValid)
         {
@@ -64,11 +61,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostChangeAsync(Guid userId, string? role, CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         var problem = role is null or "" || WorkspaceRoles.All.Contains(role)
             ? await ManageMembers.ChangeAsync(db, Membership, userId, role is "" ? null : role, ct)
             : "Unknown role.";
@@ -78,7 +70,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     private async Task<IActionResult> ShowAsync(CancellationToken ct)
     {
-        ViewData["Nav"] = "members";
         Members = await ManageMembers.ListAsync(db, Membership.WorkspaceId, ct);
         return Page();
     }

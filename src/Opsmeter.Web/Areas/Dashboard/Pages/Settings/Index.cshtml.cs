@@ -18,6 +18,8 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Settings;
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
     PolicySnapshot policy, RawRetention rawRetention, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
 {
+    public override string Nav => "settings";
+
     [BindProperty]
     public RetentionForm Retention { get; set; } = new();
 
@@ -35,7 +37,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     private async Task<IActionResult> ShowAsync(CancellationToken ct, bool keepRetentionForm = false)
     {
-        ViewData["Nav"] = "settings";
         Checklist = await IngestChecklist.ForAsync(db, Membership.WorkspaceId, ct);
         var workspace = await db.Workspaces.AsNoTracking().SingleAsync(w => w.Id == Membership.WorkspaceId, ct);
         PolicyMode = workspace.PolicyMode;
@@ -50,11 +51,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     /// <summary>How long raw events and daily rollups are kept; the nightly retention job applies it.</summary>
     public async Task<IActionResult> OnPostRetentionAsync(CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         var validation = await retentionValidator.ValidateAsync(Retention, ct);
         if (!validation.IsValid)
         {
@@ -62,10 +58,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return await ShowAsync(ct, keepRetentionForm: true);
         }
 
-        await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).ExecuteUpdateAsync(s => s
-            .SetProperty(w => w.RawRetentionDays, Retention.RawRetentionDays)
-            .SetProperty(w => w.RollupRetentionDays, Retention.RollupRetentionDays), ct);
-        rawRetention.Invalidate(Membership.WorkspaceId); // ingest refuses events older than the new retention at once
+        await ChangeRetention.SaveAsync(db, rawRetention, Membership.WorkspaceId, Retention, ct);
         Message = $"Raw events are kept {Retention.RawRetentionDays} days and daily rollups {Retention.RollupRetentionDays} days, from the next nightly purge on.";
         return RedirectToPage();
     }
@@ -73,24 +66,18 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     /// <summary>The kill switch: in observe mode /v1/policy reports what it would do but always answers allow.</summary>
     public async Task<IActionResult> OnPostPolicyModeAsync(string mode, CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
-        if (mode is not (PolicyModes.Enforce or PolicyModes.Observe))
+        if (!await SetPolicyMode.HandleAsync(db, policy, Membership.WorkspaceId, mode, ct))
         {
             return BadRequest();
         }
 
-        await db.Workspaces.Where(w => w.Id == Membership.WorkspaceId).ExecuteUpdateAsync(s => s.SetProperty(w => w.PolicyMode, mode), ct);
-        await policy.ReloadAsync(ct);
         Message = mode == PolicyModes.Observe
             ? "Observe mode: /v1/policy now always answers allow and reports what it would have done."
             : "Enforce mode: /v1/policy answers the budgets' actions again.";
         return RedirectToPage();
     }
 
+    [AllowMembers]
     public async Task<IActionResult> OnPostDemoAsync()
     {
         var created = await DemoData.CreateAsync(Membership.WorkspaceId, catalog, writer, clock);
@@ -100,11 +87,6 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostDeleteAsync(string dataMode, CancellationToken ct)
     {
-        if (!Membership.CanManage)
-        {
-            return Forbid();
-        }
-
         if (dataMode is not ("demo" or "test"))
         {
             return BadRequest();
