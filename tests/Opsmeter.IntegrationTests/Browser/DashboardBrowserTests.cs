@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
 using Opsmeter.IntegrationTests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
-using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Browser;
 
@@ -35,7 +34,7 @@ public sealed class DashboardBrowserTests(OpsmeterApp app, Chromium chromium) : 
     {
         var ws = await app.CreateWorkspaceAsync();
         // gpt-4o: 1000 in + 100 out = $0.0035
-        await ws.Client.PostAsync("/v1/ingest", Json("""{"externalRequestId":"browser-1","provider":"openai","model":"gpt-4o","endpointTag":"checkout.assist","inputTokens":1000,"outputTokens":100,"latencyMs":900,"status":"success"}"""));
+        await ws.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = "browser-1", Model = "gpt-4o", EndpointTag = "checkout.assist", InputTokens = 1000, OutputTokens = 100, LatencyMs = 900 }.Content());
         var page = await SignedInPageAsync(ws.Id);
 
         await Expect(page.Locator("[data-figure=spend]")).ToHaveTextAsync("$0.003500");
@@ -67,7 +66,7 @@ public sealed class DashboardBrowserTests(OpsmeterApp app, Chromium chromium) : 
 
         using var client = app.CreateClient();
         client.DefaultRequestHeaders.Add("X-API-Key", key);
-        var response = await client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+        var response = await client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = null }.Content());
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, response.StatusCode);
     }
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
@@ -94,6 +95,13 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"{unfolded} events still unfolded after 30 s of folding");
             await Task.Delay(50);
         }
+    }
+
+    /// <summary>Lets the workspace keep (and so ingest) raw events <paramref name="days"/> back, as the Settings page would.</summary>
+    internal async Task KeepRawEventsAsync(Guid workspaceId, int days)
+    {
+        await WithDbAsync(db => db.Workspaces.Where(w => w.Id == workspaceId).ExecuteUpdateAsync(s => s.SetProperty(w => w.RawRetentionDays, days)));
+        Services.GetRequiredService<RawRetention>().Invalidate(workspaceId);
     }
 
     public new async Task DisposeAsync() => await base.DisposeAsync();

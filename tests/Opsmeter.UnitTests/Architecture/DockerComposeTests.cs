@@ -13,7 +13,7 @@ public sealed partial class DockerComposeTests
     /// <summary>The lines of one service: from its name (two spaces in) to the next service or top-level key.</summary>
     private static string Service(string name)
     {
-        var match = Regex.Match(Compose, $@"^  {name}:\n(?<body>(?:(?:    .*)?\n)*)", RegexOptions.Multiline);
+        var match = Regex.Match(Compose, $@"^  {name}:\r?\n(?<body>(?:(?:    .*)?\r?\n)*)", RegexOptions.Multiline);
         Assert.True(match.Success, $"service '{name}' not found");
         return match.Groups["body"].Value;
     }

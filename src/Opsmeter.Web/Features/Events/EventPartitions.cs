@@ -19,7 +19,7 @@ internal sealed class EventPartitions
     /// <summary>Whether every day of <paramref name="rows"/> is known to have its partition.</summary>
     public bool AllKnown(IReadOnlyList<LlmRequest> rows)
     {
-        var checkedDay = DateOnly.MinValue;
+        DateOnly? checkedDay = null;
         foreach (var row in rows)
         {
             var day = Day(row);
@@ -87,6 +87,15 @@ internal sealed class EventPartitions
         }
 
         return created;
+    }
+
+    /// <summary>Takes <paramref name="days"/> as existing (their partitions were made elsewhere, e.g. ahead by the nightly job).</summary>
+    public void Remember(IEnumerable<DateOnly> days)
+    {
+        foreach (var day in days)
+        {
+            known[day] = true;
+        }
     }
 
     /// <summary>Forgets what is known, after partitions were dropped here or elsewhere.</summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Ingest;
@@ -22,9 +23,13 @@ internal static class DemoData
 
     private static readonly string[] Endpoints = ["support.reply", "search.summarize", "chat.answer", "mail.draft", "docs.qa"];
 
-    public static async Task<DemoDataResponse> CreateAsync(Guid workspaceId, PriceCatalog catalog, IngestWriter writer, TimeProvider clock, int count = 700)
+    /// <summary>A week of demo traffic, or as much of it as the workspace's raw retention keeps.</summary>
+    public static async Task<DemoDataResponse> CreateAsync(Guid workspaceId, PriceCatalog catalog, IngestWriter writer, RawRetention retention,
+        TimeProvider clock, int count = 700)
     {
         var now = clock.GetUtcNow();
+        var (oldest, _) = await retention.OldestAcceptedAsync(workspaceId);
+        var spanMinutes = (int)Math.Max(60, Math.Min(7 * 24 * 60, (now - oldest).TotalMinutes - 60));
         var random = new Random(workspaceId.GetHashCode());
         var weighted = Models.SelectMany(m => Enumerable.Repeat(m, m.Weight)).ToArray();
         var rows = new List<LlmRequest>(count);
@@ -49,7 +54,7 @@ internal static class DemoData
                 Status = random.Next(30) == 0 ? "error" : "success",
                 ErrorCode = null,
                 DataMode = "demo",
-                OccurredAt = now - TimeSpan.FromMinutes(random.Next(1, 7 * 24 * 60)),
+                OccurredAt = now - TimeSpan.FromMinutes(random.Next(1, spanMinutes)),
             };
             rows.Add(PriceEvent.From(request, workspaceId, now, catalog).Row);
         }
@@ -64,12 +69,22 @@ internal static class DemoData
     /// <summary>
     /// <c>DELETE /v1/ingest/demo-data</c> and <c>/test-data</c>. Opsmeter.io clients may ask for <c>?scope=mine</c> (only the
     /// rows the calling key created). Opsmeter does not record which key sent an event, so it cannot tell those rows
-    /// apart: it refuses that scope, and any other it does not know, rather than delete more than was asked.
+    /// apart: it refuses that scope, any other it does not know, and any other parameter (a filter it would not apply),
+    /// rather than delete more than was asked.
     /// </summary>
     public static async Task<Results<Ok<DeletedDataResponse>, ProblemHttpResult>> HandleDeleteAsync(OpsmeterDbContext db, Guid workspaceId,
-        string dataMode, string? scope, CancellationToken ct)
+        string dataMode, IQueryCollection query, CancellationToken ct)
     {
-        if (scope is not null && !string.Equals(scope, WorkspaceScope, StringComparison.OrdinalIgnoreCase))
+        if (query.Keys.Any(k => k != "scope"))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                title: $"Only all of the workspace's {dataMode} events can be deleted; nothing was deleted.",
+                detail: $"This request takes no filters (it would delete every {dataMode} event of the workspace, not only those the filter names). " +
+                    $"Send it without parameters to delete all of this workspace's {dataMode} events.");
+        }
+
+        var scope = query["scope"];
+        if (scope.Count > 0 && (scope.Count > 1 || !string.Equals(scope[0], WorkspaceScope, StringComparison.OrdinalIgnoreCase)))
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                 title: $"Only all of the workspace's {dataMode} events can be deleted; nothing was deleted.",

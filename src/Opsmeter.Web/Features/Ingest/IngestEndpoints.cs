@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Http;
@@ -28,20 +29,20 @@ internal static class IngestEndpoints
             .WithSummary("Ingest 1 to 1000 LLM calls; each is validated and stored on its own.")
             .Produces<IngestBatchResponse>(StatusCodes.Status207MultiStatus)
             .WithIngestMetadata<IngestBatchRequest>(IngestOptions.MaxBatchBodyBytes);
-        ingest.MapPost("/demo", (ClaimsPrincipal user, PriceCatalog catalog, IngestWriter writer, TimeProvider clock) =>
-                DemoData.CreateAsync(user.WorkspaceId(), catalog, writer, clock))
+        ingest.MapPost("/demo", (ClaimsPrincipal user, PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock) =>
+                DemoData.CreateAsync(user.WorkspaceId(), catalog, writer, retention, clock))
             .WithName("CreateDemoData")
             .WithSummary("Writes a week of realistic demo events (dataMode=demo) into the workspace.");
 
         var cleanup = app.MapGroup("/v1/ingest").WithTags("Ingest")
             .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Admin));
-        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, string? scope, CancellationToken ct) =>
-                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "demo", scope, ct))
+        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, HttpRequest request, CancellationToken ct) =>
+                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "demo", request.Query, ct))
             .WithName("DeleteDemoData")
             .WithSummary("Deletes the workspace's demo events; real and test events stay. ?scope=mine is refused (400).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, string? scope, CancellationToken ct) =>
-                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "test", scope, ct))
+        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, HttpRequest request, CancellationToken ct) =>
+                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "test", request.Query, ct))
             .WithName("DeleteTestData")
             .WithSummary("Deletes the workspace's test events; real and demo events stay. ?scope=mine is refused (400).")
             .ProducesProblem(StatusCodes.Status400BadRequest);

@@ -44,25 +44,41 @@ public sealed record IngestEventRequest
 
     /// <summary>The event's tenant: <see cref="TenantId"/>, else <c>metadata.tenantId</c>, where Opsmeter.io SDKs send it.</summary>
     [JsonIgnore]
-    public string? Tenant => TenantId ?? MetadataText(TenantMetadataKey);
+    public string? Tenant => string.IsNullOrWhiteSpace(TenantId) ? MetadataText(TenantMetadataKey) ?? TenantId : TenantId;
 
     /// <summary>The event's feature: <see cref="FeatureTag"/>, else <c>metadata.feature</c>, where Opsmeter.io SDKs send it.</summary>
     [JsonIgnore]
-    public string? Feature => FeatureTag ?? MetadataText(FeatureMetadataKey);
+    public string? Feature => string.IsNullOrWhiteSpace(FeatureTag) ? MetadataText(FeatureMetadataKey) ?? FeatureTag : FeatureTag;
 
     public const string TenantMetadataKey = "tenantId";
     public const string FeatureMetadataKey = "feature";
 
-    /// <summary>A metadata value that can stand for a text field: a non-blank string, or a number as written.</summary>
+    /// <summary>
+    /// A metadata value that can stand for a text field: a non-blank string, or a number as written. A string that is not
+    /// valid text (an escaped lone surrogate) stands for nothing; the validator reports it.
+    /// </summary>
     public string? MetadataText(string key) =>
         Metadata is not null && Metadata.TryGetValue(key, out var value)
             ? value.ValueKind switch
             {
-                JsonValueKind.String when !string.IsNullOrWhiteSpace(value.GetString()) => value.GetString(),
+                JsonValueKind.String => TryGetText(value) is { } text && !string.IsNullOrWhiteSpace(text) ? text : null,
                 JsonValueKind.Number => value.GetRawText(),
                 _ => null,
             }
             : null;
+
+    /// <summary>The string of a JSON string value, or null when it cannot be one (JSON may escape a lone surrogate).</summary>
+    public static string? TryGetText(JsonElement value)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
+    }
 }
 
 /// <summary>docs/api.md "Ingest many calls": each event is read on its own, so one malformed event rejects only itself.</summary>

@@ -53,8 +53,10 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
         RuleFor(x => x.CostUsd).GreaterThanOrEqualTo(0).LessThan(1_000_000_000m);
         RuleFor(x => x.Metadata!).Custom(ValidateMetadata).When(x => x.Metadata is not null);
         // Where a metadata value stands for the tenant or feature (Opsmeter.io SDKs), it must fit that column too.
-        RuleFor(x => x.Tenant).MaximumLength(128).When(x => x.TenantId is null).OverridePropertyName("metadata.tenantId");
-        RuleFor(x => x.Feature).MaximumLength(128).When(x => x.FeatureTag is null).OverridePropertyName("metadata.feature");
+        RuleFor(x => x.Tenant).MaximumLength(128).When(x => string.IsNullOrWhiteSpace(x.TenantId))
+            .OverridePropertyName("metadata.tenantId").WithName("metadata.tenantId");
+        RuleFor(x => x.Feature).MaximumLength(128).When(x => string.IsNullOrWhiteSpace(x.FeatureTag))
+            .OverridePropertyName("metadata.feature").WithName("metadata.feature");
     }
 
     /// <summary>
@@ -82,7 +84,7 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
             {
                 context.AddFailure($"metadata.{key}", "metadata values must be strings, numbers, booleans or null.");
             }
-            else if (value.ValueKind == JsonValueKind.String && !TextRules.IsStorable(value.GetString()!))
+            else if (value.ValueKind == JsonValueKind.String && !(IngestEventRequest.TryGetText(value) is { } text && TextRules.IsStorable(text)))
             {
                 context.AddFailure($"metadata.{key}", TextRules.Message);
             }

@@ -27,14 +27,29 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     private static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("opsmeter.ingest.commit.events", "{event}", "Events carried by one commit");
     private readonly IngestOptions settings = options.Value;
     private long queuedEvents;
+    private volatile bool stopping;
 
     /// <summary>
-    /// Queues <paramref name="rows"/> for the next group commit and completes once they are committed. The days'
-    /// partitions are made sure of first, on this request's own connection: a failure there refuses this request
-    /// alone (503), never the others it would have shared a commit with.
+    /// Queues <paramref name="rows"/> for the next group commit and completes once they are committed. Room in the
+    /// queue is taken first, so a full queue refuses at once (503) without any work; then the days' partitions are made
+    /// sure of on this request's own connection, so that a failure there refuses this request alone, never the others it
+    /// would have shared a commit with.
     /// </summary>
-    public Task<IngestOutcome[]> SubmitAsync(IReadOnlyList<LlmRequest> rows) =>
-        partitions.AllKnown(rows) ? Enqueue(rows) : EnsurePartitionsThenEnqueueAsync(rows);
+    public Task<IngestOutcome[]> SubmitAsync(IReadOnlyList<LlmRequest> rows)
+    {
+        if (stopping)
+        {
+            return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The server is shutting down."));
+        }
+
+        if (Interlocked.Add(ref queuedEvents, rows.Count) > settings.MaxQueuedEvents)
+        {
+            Interlocked.Add(ref queuedEvents, -rows.Count);
+            return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The ingest queue is full."));
+        }
+
+        return partitions.AllKnown(rows) ? Enqueue(rows) : EnsurePartitionsThenEnqueueAsync(rows);
+    }
 
     private async Task<IngestOutcome[]> EnsurePartitionsThenEnqueueAsync(IReadOnlyList<LlmRequest> rows)
     {
@@ -42,8 +57,9 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         {
             await partitions.EnsureForAsync(dataSource, rows, CancellationToken.None);
         }
-        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        catch (Exception e)
         {
+            Interlocked.Add(ref queuedEvents, -rows.Count);
             logger.LogError(e, "Could not create the daily partitions for {Events} events; their request is answered 503", rows.Count);
             throw new IngestUnavailableException("The database could not prepare the events' days.", e);
         }
@@ -51,14 +67,9 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         return await Enqueue(rows);
     }
 
+    /// <summary>Hands rows whose room in the queue is already taken to the commit loops.</summary>
     private Task<IngestOutcome[]> Enqueue(IReadOnlyList<LlmRequest> rows)
     {
-        if (Interlocked.Add(ref queuedEvents, rows.Count) > settings.MaxQueuedEvents)
-        {
-            Interlocked.Add(ref queuedEvents, -rows.Count);
-            return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The ingest queue is full."));
-        }
-
         var submission = new Submission(rows);
         if (!queue.Writer.TryWrite(submission))
         {
@@ -71,6 +82,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
+        stopping = true;
         queue.Writer.TryComplete();
         return base.StopAsync(cancellationToken);
     }

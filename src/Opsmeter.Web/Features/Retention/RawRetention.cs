@@ -15,6 +15,7 @@ internal sealed class RawRetention(IServiceScopeFactory scopes, TimeProvider clo
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
     private readonly Lock gate = new();
     private Snapshot? current;
+    private long version;
     private Task<Snapshot>? reading;
 
     private sealed record Snapshot(FrozenDictionary<Guid, int> Days, DateTimeOffset Until);
@@ -29,7 +30,11 @@ internal sealed class RawRetention(IServiceScopeFactory scopes, TimeProvider clo
     }
 
     /// <summary>Forgets what is known, after a workspace's retention changed here.</summary>
-    public void Invalidate(Guid workspaceId) => current = null;
+    public void Invalidate(Guid workspaceId)
+    {
+        Interlocked.Increment(ref version);
+        current = null;
+    }
 
     private Task<Snapshot> ReadAsync()
     {
@@ -42,13 +47,19 @@ internal sealed class RawRetention(IServiceScopeFactory scopes, TimeProvider clo
 
     private async Task<Snapshot> ReadAllAsync()
     {
+        var started = Interlocked.Read(ref version);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
             var days = await db.Workspaces.AsNoTracking().ToDictionaryAsync(w => w.Id, w => w.RawRetentionDays);
             var snapshot = new Snapshot(days.ToFrozenDictionary(), clock.GetUtcNow() + Lifetime);
-            current = snapshot;
+            // A change saved while this read ran may not be in it: answer with it, but do not keep it.
+            if (Interlocked.Read(ref version) == started)
+            {
+                current = snapshot;
+            }
+
             return snapshot;
         }
         finally

@@ -13,7 +13,7 @@ namespace Opsmeter.IntegrationTests.Areas.Dashboard;
 public sealed class DashboardTests(OpsmeterApp app)
 {
     private static string Event(string id, string endpoint, int input, int output, string status = "success") =>
-        $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"gpt-4o-mini","endpointTag":"{{endpoint}}","inputTokens":{{input}},"outputTokens":{{output}},"latencyMs":100,"status":"{{status}}"}""";
+        new TestEvent { ExternalRequestId = id, EndpointTag = endpoint, InputTokens = input, OutputTokens = output, LatencyMs = 100, Status = status }.Json();
 
     [Fact]
     public async Task Anonymous_visitors_are_sent_to_sign_in()

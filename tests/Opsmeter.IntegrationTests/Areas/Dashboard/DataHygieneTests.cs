@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.IntegrationTests.Infrastructure;
-using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;
 
@@ -14,8 +13,8 @@ public sealed class DataHygieneTests(OpsmeterApp app)
     public async Task Demo_data_is_priced_demo_mode_only_and_deleting_it_leaves_real_events()
     {
         var ws = await app.CreateWorkspaceAsync();
-        await ws.Client.PostAsync("/v1/ingest", Json("""{"externalRequestId":"real-1","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
-        await ws.Client.PostAsync("/v1/ingest", Json("""{"externalRequestId":"test-1","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success","dataMode":"test"}"""));
+        await ws.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = "real-1" }.Content());
+        await ws.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = "test-1", DataMode = "test" }.Content());
 
         var demo = await ws.Client.PostAsync("/v1/ingest/demo", null);
         var created = (await demo.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("created").GetInt32();
@@ -45,8 +44,8 @@ public sealed class DataHygieneTests(OpsmeterApp app)
     public async Task The_checklist_names_what_recent_events_lack_and_the_demo_button_adds_demo_data()
     {
         var ws = await app.CreateWorkspaceAsync();
-        await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"gpt-4o","endpointTag":"support.reply","inputTokens":1,"outputTokens":1,"status":"success"}"""));
-        await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"acme","model":"mystery-1","endpointTag":"support.reply","userId":"u1","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+        await ws.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = null, EndpointTag = "support.reply" }.Content());
+        await ws.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = null, Provider = "acme", Model = "mystery-1", EndpointTag = "support.reply", UserId = "u1" }.Content());
         using var person = await DashboardUser.SignedInAsync(app, ws.Id);
 
         var (_, html) = await person.GetAsync("/Dashboard/Settings");

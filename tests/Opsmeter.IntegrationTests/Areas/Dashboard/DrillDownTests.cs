@@ -1,6 +1,5 @@
 using System.Net;
 using Opsmeter.IntegrationTests.Infrastructure;
-using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;
 
@@ -11,13 +10,11 @@ public sealed class DrillDownTests(OpsmeterApp app)
     {
         var ws = await app.CreateWorkspaceAsync();
         // gpt-4o $2.50/$10: 1000 in + 100 out = 0.0035; gpt-4o-mini $0.15/$0.60: 1000 in + 200 out = 0.00027
-        await ws.Client.PostAsync("/v1/ingest/batch", Json("""
-            {"events":[
-              {"externalRequestId":"d1","provider":"openai","model":"gpt-4o","endpointTag":"support.reply","userId":"u1","inputTokens":1000,"outputTokens":100,"latencyMs":100,"status":"success"},
-              {"externalRequestId":"d2","provider":"openai","model":"gpt-4o","endpointTag":"support.reply","userId":"u2","inputTokens":1000,"outputTokens":100,"latencyMs":300,"status":"error"},
-              {"externalRequestId":"d3","provider":"openai","model":"gpt-4o-mini","endpointTag":"search","userId":"u1","inputTokens":1000,"outputTokens":200,"latencyMs":200,"status":"success"}
-            ]}
-            """));
+        var support = new TestEvent { Model = "gpt-4o", EndpointTag = "support.reply", InputTokens = 1000, OutputTokens = 100 };
+        await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch([
+            support with { ExternalRequestId = "d1", UserId = "u1", LatencyMs = 100 },
+            support with { ExternalRequestId = "d2", UserId = "u2", LatencyMs = 300, Status = "error" },
+            new TestEvent { ExternalRequestId = "d3", EndpointTag = "search", UserId = "u1", InputTokens = 1000, OutputTokens = 200, LatencyMs = 200 }]));
         return (ws, await DashboardUser.SignedInAsync(app, ws.Id));
     }
 
@@ -67,7 +64,7 @@ public sealed class DrillDownTests(OpsmeterApp app)
         var (_, person) = await SeededAsync();
         using var _ = person;
         var other = await app.CreateWorkspaceAsync();
-        await other.Client.PostAsync("/v1/ingest", Json("""{"externalRequestId":"theirs-1","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+        await other.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = "theirs-1" }.Content());
 
         var (response, _) = await person.GetAsync("/Dashboard/Events/Detail?id=theirs-1");
 

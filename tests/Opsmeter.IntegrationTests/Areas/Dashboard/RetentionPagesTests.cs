@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Members;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;
 
@@ -28,5 +29,28 @@ public sealed class RetentionPagesTests(OpsmeterApp app)
         Assert.Contains("data-retention-notice", (await owner.GetAsync("/Dashboard?range=30d")).Html, StringComparison.Ordinal);
         var export = await ws.Client.GetAsync("/v1/exports/requests.csv?range=30d");
         Assert.True(export.Headers.Contains("Opsmeter-Raw-Events-From"));
+    }
+
+    [Fact]
+    public async Task A_member_can_read_the_settings_but_not_change_retention_and_ingest_follows_a_change_at_once()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        using var member = await DashboardUser.SignedInAsync(app, ws.Id, WorkspaceRoles.Member);
+        Assert.Equal(HttpStatusCode.OK, (await member.GetAsync("/Dashboard/Settings")).Response.StatusCode);
+
+        var refused = await member.PostFormAsync("/Dashboard/Settings?handler=Retention",
+            new() { ["Retention.RawRetentionDays"] = "1", ["Retention.RollupRetentionDays"] = "1" }, formPage: "/Dashboard/Settings");
+
+        Assert.StartsWith("/account/denied", refused.Headers.Location!.PathAndQuery, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(30, await app.WithDbAsync(db => db.Workspaces.Where(w => w.Id == ws.Id).Select(w => w.RawRetentionDays).SingleAsync()));
+
+        // An owner's change applies to ingest at once: an event 3 days old is refused once raw events are kept 2 days.
+        var threeDaysAgo = new TestEvent { OccurredAt = DateTimeOffset.UtcNow.AddDays(-3) };
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest", threeDaysAgo.Content())).StatusCode);
+        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+        await owner.PostFormAsync("/Dashboard/Settings?handler=Retention",
+            new() { ["Retention.RawRetentionDays"] = "2", ["Retention.RollupRetentionDays"] = "400" }, formPage: "/Dashboard/Settings");
+        Assert.Equal(HttpStatusCode.BadRequest,
+            (await ws.Client.PostAsync("/v1/ingest", (threeDaysAgo with { ExternalRequestId = "again" }).Content())).StatusCode);
     }
 }

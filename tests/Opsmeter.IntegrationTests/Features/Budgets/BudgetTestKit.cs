@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Opsmeter.IntegrationTests.Infrastructure;
@@ -13,9 +12,8 @@ internal static class BudgetTestKit
     public static async Task IngestCostAsync(TestWorkspace ws, decimal costUsd, DateTimeOffset occurredAt, string endpointTag = "chat",
         string dataMode = "real")
     {
-        var body = string.Create(CultureInfo.InvariantCulture,
-            $$"""{"externalRequestId":"{{Guid.NewGuid():N}}","provider":"openai","model":"house-model","endpointTag":"{{endpointTag}}","inputTokens":10,"outputTokens":5,"status":"success","costUsd":{{costUsd}},"dataMode":"{{dataMode}}","occurredAt":"{{occurredAt:O}}"}""");
-        var response = await ws.Client.PostAsync("/v1/ingest", Json(body));
+        var response = await ws.Client.PostAsync("/v1/ingest",
+            (TestEvent.Costing(costUsd) with { EndpointTag = endpointTag, DataMode = dataMode, OccurredAt = occurredAt }).Content());
         Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
     }
 

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Policy;
 using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
-using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Budgets;
 
@@ -45,20 +44,20 @@ public sealed class PolicyTests(OpsmeterApp app)
         Assert.Empty(unrelated.GetProperty("budgets").EnumerateArray());
         Assert.Equal(("enforce", 15), (unrelated.GetProperty("mode").GetString(), unrelated.GetProperty("ttlSeconds").GetInt32()));
 
-        var flagged = await (await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"gpt-4o","endpointTag":"d","inputTokens":1,"outputTokens":1,"status":"success"}""")))
+        var flagged = await (await ws.Client.PostAsync("/v1/ingest", new TestEvent { Model = "gpt-4o", EndpointTag = "d" }.Content()))
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(flagged.GetProperty("budgetExceeded").GetBoolean());
-        var warned = await (await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"gpt-4o","endpointTag":"e","inputTokens":1,"outputTokens":1,"status":"success"}""")))
+        var warned = await (await ws.Client.PostAsync("/v1/ingest", new TestEvent { Model = "gpt-4o", EndpointTag = "e" }.Content()))
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal((true, false), (warned.GetProperty("budgetWarning").GetBoolean(), warned.GetProperty("budgetExceeded").GetBoolean()));
-        var clear = await (await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"gpt-4o","endpointTag":"z","inputTokens":1,"outputTokens":1,"status":"success"}""")))
+        var clear = await (await ws.Client.PostAsync("/v1/ingest", new TestEvent { Model = "gpt-4o", EndpointTag = "z" }.Content()))
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.False(clear.GetProperty("budgetExceeded").GetBoolean() || clear.GetProperty("budgetWarning").GetBoolean());
 
         // The event that crosses the limit is answered exceeded, before any evaluation has seen it.
         await IngestCostAsync(ws, 1m, now.AddSeconds(-20), endpointTag: "f");
         await CreateBudgetAsync(ws, """{"name":"f budget","scope":{"dimension":"endpointTag","value":"f"},"limitUsd":10}""");
-        var crossing = await (await ws.Client.PostAsync("/v1/ingest", Json("""{"provider":"openai","model":"house-model","endpointTag":"f","inputTokens":1,"outputTokens":1,"costUsd":9.5,"status":"success"}""")))
+        var crossing = await (await ws.Client.PostAsync("/v1/ingest", (TestEvent.Costing(9.5m) with { EndpointTag = "f" }).Content()))
             .Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(crossing.GetProperty("budgetExceeded").GetBoolean());
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Opsmeter.IntegrationTests.Infrastructure;
-using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Compare;
 
@@ -55,7 +54,7 @@ public sealed class CompareTests(OpsmeterApp app)
     public async Task Prompt_versions_side_by_side_flag_a_small_sample()
     {
         var ws = await app.CreateWorkspaceAsync();
-        var events = new List<string>();
+        var events = new List<TestEvent>();
         for (var i = 0; i < 40; i++)
         {
             events.Add(Event($"a{i}", "support", "v3", 1000, 100, i % 10 == 0 ? "error" : "success", 100 + i));
@@ -67,7 +66,7 @@ public sealed class CompareTests(OpsmeterApp app)
         }
 
         events.Add(Event("other", "search", "v4", 9999, 9999, "success", 1));
-        (await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{string.Join(",", events)}}]}"""))).EnsureSuccessStatusCode();
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events))).StatusCode);
 
         var result = await ws.Client.GetFromJsonAsync<JsonElement>("/v1/compare/prompt-versions?endpointTag=support&a=v3&b=v4&range=7d");
         var a = result.GetProperty("a");
@@ -97,14 +96,18 @@ public sealed class CompareTests(OpsmeterApp app)
 
     private static string Iso(DateTimeOffset t) => Uri.EscapeDataString(t.ToString("O", CultureInfo.InvariantCulture));
 
-    private static string Event(string id, string endpoint, string version, int input, int output, string status, int latency) =>
-        $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"gpt-4o","endpointTag":"{{endpoint}}","promptVersion":"{{version}}","inputTokens":{{input}},"outputTokens":{{output}},"status":"{{status}}","latencyMs":{{latency}}}""";
+    private static TestEvent Event(string id, string endpoint, string version, int input, int output, string status, int latency) =>
+        new() { ExternalRequestId = id, Model = "gpt-4o", EndpointTag = endpoint, PromptVersion = version, InputTokens = input, OutputTokens = output,
+            Status = status, LatencyMs = latency };
 
     /// <summary>Events of exact, client-reported cost (an unpriced model) on one day, in the day's morning.</summary>
     private static async Task SeedAsync(TestWorkspace ws, DateTimeOffset day, params (string Endpoint, int Count, decimal Cost, int Tokens)[] groups)
     {
-        var events = groups.SelectMany(g => Enumerable.Range(0, g.Count).Select(i => string.Create(CultureInfo.InvariantCulture,
-            $$"""{"externalRequestId":"{{g.Endpoint}}-{{day:yyyyMMdd}}-{{i}}","provider":"openai","model":"house-model","endpointTag":"{{g.Endpoint}}","promptVersion":"v1","inputTokens":{{g.Tokens}},"outputTokens":10,"costUsd":{{g.Cost}},"status":"success","occurredAt":"{{day.AddHours(2).AddMinutes(i):O}}"}""")));
-        (await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{string.Join(",", events)}}]}"""))).EnsureSuccessStatusCode();
+        var events = groups.SelectMany(g => Enumerable.Range(0, g.Count).Select(i => TestEvent.Costing(g.Cost) with
+        {
+            ExternalRequestId = string.Create(CultureInfo.InvariantCulture, $"{g.Endpoint}-{day:yyyyMMdd}-{i}"), EndpointTag = g.Endpoint,
+            PromptVersion = "v1", InputTokens = g.Tokens, OutputTokens = 10, OccurredAt = day.AddHours(2).AddMinutes(i),
+        }));
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events))).StatusCode);
     }
 }

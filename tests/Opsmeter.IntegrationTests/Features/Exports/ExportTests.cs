@@ -66,9 +66,13 @@ public sealed class ExportTests(OpsmeterApp app)
     public async Task Summary_totals_equal_the_metrics_api_to_the_cent_and_rows_add_up()
     {
         var ws = await app.CreateWorkspaceAsync();
-        var events = string.Join(",", Enumerable.Range(0, 120).Select(i =>
-            $$"""{"externalRequestId":"s{{i}}","provider":"openai","model":"{{(i % 3 == 0 ? "gpt-4o" : "gpt-4o-mini")}}","endpointTag":"e{{i % 7}}","tenantId":"t{{i % 5}}","inputTokens":{{1000 + i * 37}},"outputTokens":{{50 + i}},"status":"{{(i % 11 == 0 ? "error" : "success")}}","latencyMs":{{200 + i}},"occurredAt":"{{DateTimeOffset.UtcNow.AddHours(-i % 40):O}}"}"""));
-        (await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""))).EnsureSuccessStatusCode();
+        var events = Enumerable.Range(0, 120).Select(i => new TestEvent
+        {
+            ExternalRequestId = $"s{i}", Model = i % 3 == 0 ? "gpt-4o" : "gpt-4o-mini", EndpointTag = $"e{i % 7}", TenantId = $"t{i % 5}",
+            InputTokens = 1000 + (i * 37), OutputTokens = 50 + i, Status = i % 11 == 0 ? "error" : "success", LatencyMs = 200 + i,
+            OccurredAt = DateTimeOffset.UtcNow.AddHours(-i % 40),
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events))).StatusCode);
 
         foreach (var groupBy in new[] { "endpointTag", "tenantId", "model", "day" })
         {
@@ -95,9 +99,13 @@ public sealed class ExportTests(OpsmeterApp app)
     {
         var ws = await app.CreateWorkspaceAsync();
         var lastMonth = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 0, 0, 0, TimeSpan.Zero).AddMonths(-1);
-        var events = string.Join(",", Enumerable.Range(0, 30).Select(i =>
-            $$"""{"externalRequestId":"f{{i}}","provider":"anthropic","model":"claude-sonnet-4-5","endpointTag":"e{{i % 3}}","tenantId":"t{{i % 4}}","inputTokens":{{2000 + i}},"outputTokens":100,"status":"success","occurredAt":"{{lastMonth.AddDays(i % 27).AddHours(5):O}}"}"""));
-        (await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""))).EnsureSuccessStatusCode();
+        await app.KeepRawEventsAsync(ws.Id, days: 70); // last month's events can be older than the default 30 days
+        var events = Enumerable.Range(0, 30).Select(i => new TestEvent
+        {
+            ExternalRequestId = $"f{i}", Provider = "anthropic", Model = "claude-sonnet-4-5", EndpointTag = $"e{i % 3}", TenantId = $"t{i % 4}",
+            InputTokens = 2000 + i, OutputTokens = 100, OccurredAt = lastMonth.AddDays(i % 27).AddHours(5),
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events))).StatusCode);
 
         var csv = await ws.Client.GetByteArrayAsync($"/v1/exports/finance-pack.csv?month={lastMonth:yyyy-MM}");
         using var reader = CsvReader.Create(csv, CsvReaderOptions.Default);

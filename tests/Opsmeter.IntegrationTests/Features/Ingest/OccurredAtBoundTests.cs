@@ -18,8 +18,11 @@ namespace Opsmeter.IntegrationTests.Features.Ingest;
 [Collection(SharedApp.Name)]
 public sealed class OccurredAtBoundTests(OpsmeterApp app)
 {
-    private static string Event(string id, string? occurredAt = null) =>
-        $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"gpt-4o-mini","inputTokens":100,"outputTokens":10,"status":"success"{{(occurredAt is null ? "" : $",\"occurredAt\":\"{occurredAt}\"")}}}""";
+    private static string Event(string id, string? occurredAt = null) => new TestEvent
+    {
+        ExternalRequestId = id,
+        OccurredAt = occurredAt is null ? null : DateTimeOffset.Parse(occurredAt, System.Globalization.CultureInfo.InvariantCulture),
+    }.Json();
 
     [Theory]
     [InlineData("0001-01-01T00:00:00Z")]

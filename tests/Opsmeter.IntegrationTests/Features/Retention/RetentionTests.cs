@@ -174,8 +174,8 @@ public sealed class RetentionTests : IAsyncLifetime, IDisposable
     private static async Task IngestAsync(TestWorkspace ws, string id, DateTimeOffset at, decimal cost) =>
         (await ws.Client.PostAsync("/v1/ingest", Json(Event(id, at, cost)))).EnsureSuccessStatusCode();
 
-    private static string Event(string id, DateTimeOffset at, decimal cost) => string.Create(CultureInfo.InvariantCulture,
-        $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"house-model","inputTokens":1,"outputTokens":1,"costUsd":{{cost}},"status":"success","occurredAt":"{{at:O}}"}""");
+    private static string Event(string id, DateTimeOffset at, decimal cost) =>
+        (TestEvent.Costing(cost) with { ExternalRequestId = id, InputTokens = 1, OutputTokens = 1, OccurredAt = at }).Json();
 
     private static string Iso(DateTimeOffset t) => Uri.EscapeDataString(t.ToString("O", CultureInfo.InvariantCulture));
 }

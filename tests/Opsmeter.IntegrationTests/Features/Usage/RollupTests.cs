@@ -3,10 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
-using Opsmeter.Web.Features.Retention;
-using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Usage;
 
@@ -23,7 +20,8 @@ public sealed class RollupTests(OpsmeterApp app)
         var now = DateTimeOffset.UtcNow;
         await IngestAsync(ws, now, "a", 300);
         // Accepted a few minutes ahead: folded into this week's rows, and outside every range below.
-        var ahead = await ws.Client.PostAsync("/v1/ingest", Json($$"""{"externalRequestId":"ahead","provider":"openai","model":"gpt-4o","tenantId":"t1","inputTokens":100,"outputTokens":10,"status":"success","occurredAt":"{{now.AddMinutes(3):O}}"}"""));
+        var ahead = await ws.Client.PostAsync("/v1/ingest",
+            new TestEvent { ExternalRequestId = "ahead", Model = "gpt-4o", TenantId = "t1", OccurredAt = now.AddMinutes(3) }.Content());
         ahead.EnsureSuccessStatusCode();
         await app.FoldAllAsync(ws.Id);
         await IngestAsync(ws, now, "b", 60); // the tail: not folded in yet
@@ -82,7 +80,7 @@ public sealed class RollupTests(OpsmeterApp app)
     public async Task Users_and_tenants_over_months_from_rollups_equal_the_raw_events()
     {
         var ws = await app.CreateWorkspaceAsync();
-        await KeepRawEventsAsync(ws, days: 120); // ingest accepts events as old as the workspace's raw retention
+        await app.KeepRawEventsAsync(ws.Id, days: 120); // ingest accepts events as old as the workspace's raw retention
         var now = DateTimeOffset.UtcNow;
         await IngestAsync(ws, now, "m", 400, days: 95);
         await app.FoldAllAsync(ws.Id);
@@ -123,9 +121,8 @@ public sealed class RollupTests(OpsmeterApp app)
     {
         var ws = await app.CreateWorkspaceAsync();
         var now = DateTimeOffset.UtcNow;
-        var events = string.Join(",", Enumerable.Range(1, 100).Select(i =>
-            $$"""{"externalRequestId":"p{{i}}","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"latencyMs":{{i * 10}},"status":"success","occurredAt":"{{now.AddDays(-3):O}}"}"""));
-        await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));
+        var events = Enumerable.Range(1, 100).Select(i => new TestEvent { ExternalRequestId = $"p{i}", Model = "gpt-4o", LatencyMs = i * 10, OccurredAt = now.AddDays(-3) });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events))).StatusCode);
         await app.FoldAllAsync(ws.Id);
 
         var totals = (await ws.Client.GetFromJsonAsync<JsonElement>("/v1/metrics?range=7d")).GetProperty("totals");
@@ -138,18 +135,13 @@ public sealed class RollupTests(OpsmeterApp app)
     private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count, int days = 25)
     {
         var random = new Random(count);
-        var events = string.Join(",", Enumerable.Range(0, count).Select(i =>
+        var events = Enumerable.Range(0, count).Select(i => new TestEvent
         {
-            var at = now.AddMinutes(-random.Next(0, days * 24 * 60));
-            return $$"""{"externalRequestId":"{{prefix}}{{i}}","provider":"{{(i % 4 == 2 ? "anthropic" : "openai")}}","model":"{{Models[i % 4]}}","endpointTag":"e{{i % 3}}","tenantId":"t{{i % 5}}","inputTokens":{{random.Next(1, 5000)}},"outputTokens":{{random.Next(1, 500)}},"latencyMs":{{random.Next(50, 5000)}},"status":"{{(i % 9 == 0 ? "error" : "success")}}","occurredAt":"{{at:O}}"}""";
-        }));
-        var response = await ws.Client.PostAsync("/v1/ingest/batch", Json($$"""{"events":[{{events}}]}"""));
+            ExternalRequestId = $"{prefix}{i}", Provider = i % 4 == 2 ? "anthropic" : "openai", Model = Models[i % 4], EndpointTag = $"e{i % 3}",
+            TenantId = $"t{i % 5}", InputTokens = random.Next(1, 5000), OutputTokens = random.Next(1, 500), LatencyMs = random.Next(50, 5000),
+            Status = i % 9 == 0 ? "error" : "success", OccurredAt = now.AddMinutes(-random.Next(0, days * 24 * 60)),
+        }).ToList();
+        var response = await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events));
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync()); // every event stored
-    }
-
-    private async Task KeepRawEventsAsync(TestWorkspace ws, int days)
-    {
-        await app.WithDbAsync(db => db.Workspaces.Where(w => w.Id == ws.Id).ExecuteUpdateAsync(s => s.SetProperty(w => w.RawRetentionDays, days)));
-        app.Services.GetRequiredService<RawRetention>().Invalidate(ws.Id);
     }
 }

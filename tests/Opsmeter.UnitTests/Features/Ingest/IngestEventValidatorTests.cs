@@ -277,4 +277,11 @@ public sealed class IngestEventValidatorTests
     [InlineData("""{"team":1e400}""")] // not a finite double
     public void Metadata_values_must_be_storable(string json) =>
         AssertOnlyError(Valid() with { Metadata = Metadata(json) }, "metadata.team");
+
+    [Theory]
+    [InlineData("""{"team":"\ud800"}""", "metadata.team")] // JSON may escape a lone surrogate; it is not text
+    [InlineData("""{"tenantId":"\udc00"}""", "metadata.tenantId")]
+    [InlineData("""{"feature":"a\ud800b"}""", "metadata.feature")]
+    public void A_metadata_string_that_is_not_text_is_a_field_error_never_an_exception(string json, string key) =>
+        AssertOnlyError(Valid() with { Metadata = Metadata(json) }, key);
 }

@@ -59,7 +59,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         }
 
         await ChangeRetention.SaveAsync(db, rawRetention, Membership.WorkspaceId, Retention, ct);
-        Message = $"Raw events are kept {Retention.RawRetentionDays} days and daily rollups {Retention.RollupRetentionDays} days, from the next nightly purge on.";
+        Message = $"Raw events are kept {Retention.RawRetentionDays} days and daily rollups {Retention.RollupRetentionDays} days, from the next nightly purge on; ingest refuses older events from now on.";
         return RedirectToPage();
     }
 
@@ -80,7 +80,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     [AllowMembers]
     public async Task<IActionResult> OnPostDemoAsync()
     {
-        var created = await DemoData.CreateAsync(Membership.WorkspaceId, catalog, writer, clock);
+        var created = await DemoData.CreateAsync(Membership.WorkspaceId, catalog, writer, rawRetention, clock);
         Message = $"Added {created.Created} demo events. Switch the data filter to \"demo\" to see them.";
         return RedirectToPage();
     }
