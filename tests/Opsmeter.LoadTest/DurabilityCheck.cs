@@ -22,6 +22,9 @@ internal static class DurabilityCheck
 {
     private const string ApiKey = "om_durability_0123456789abcdefghijklmn";
 
+    /// <summary>Acknowledged events before the kill, at the least: fewer would prove little.</summary>
+    public const int MinimumAcknowledged = 300;
+
     public static async Task<DurabilityResult> RunAsync(Options options)
     {
         await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
@@ -51,7 +54,15 @@ internal static class DurabilityCheck
                     }
                 }
             })).ToArray();
-            await Task.Delay(options.Duration / 2);
+            // Kill mid-load: after half the duration, and not before the server has acknowledged enough to prove
+            // something (bounded, so that a stuck server still ends the check), however slow the machine is today.
+            var loading = System.Diagnostics.Stopwatch.StartNew();
+            while ((loading.Elapsed < options.Duration / 2 || acknowledged.Count < MinimumAcknowledged)
+                && loading.Elapsed < TimeSpan.FromSeconds(60) && !workers.Any(w => w.IsCompleted))
+            {
+                await Task.Delay(20);
+            }
+
             await server.KillAsync();
             await stop.CancelAsync();
             await Task.WhenAll(workers);
