@@ -8,4 +8,10 @@ public interface IOpsmeterClient
 
     /// <summary>Sends everything queued now and waits until each event was accepted or given up on.</summary>
     Task FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The policy for the next call (<c>GET /v1/policy</c>), answered from a cache for the decision's <c>ttlSeconds</c>.
+    /// Throws <see cref="HttpRequestException"/> or <see cref="TaskCanceledException"/> when Opsmeter cannot answer within the timeout.
+    /// </summary>
+    Task<PolicyDecision> GetPolicyAsync(PolicyQuery query, CancellationToken cancellationToken = default);
 }

@@ -38,6 +38,8 @@ internal sealed class OpsmeterClient : IOpsmeterClient, IAsyncDisposable, IDispo
     private long pending;
     private Task? loop;
     private int disposed;
+    private const int MaxCachedPolicies = 1_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PolicyQuery, (PolicyDecision Decision, DateTimeOffset Until)> policies = new();
     private TaskCompletionSource sendNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public OpsmeterClient(IHttpClientFactory http, IOptions<OpsmeterOptions> options, TimeProvider clock, ILogger<OpsmeterClient> logger)
@@ -99,6 +101,38 @@ internal sealed class OpsmeterClient : IOpsmeterClient, IAsyncDisposable, IDispo
             // Never into the caller's LLM call path.
             logger.LogDebug(e, "Could not queue an Opsmeter event");
         }
+    }
+
+    public async Task<PolicyDecision> GetPolicyAsync(PolicyQuery query, CancellationToken cancellationToken = default)
+    {
+        var ambient = OpsmeterContext.Current;
+        var full = query with
+        {
+            EndpointTag = query.EndpointTag ?? ambient?.EndpointTag,
+            PromptVersion = query.PromptVersion ?? ambient?.PromptVersion,
+            TenantId = query.TenantId ?? ambient?.TenantId,
+            UserId = query.UserId ?? ambient?.UserId,
+        };
+        var now = clock.GetUtcNow();
+        if (policies.TryGetValue(full, out var cached) && cached.Until > now)
+        {
+            return cached.Decision;
+        }
+
+        var parameters = new[] { ("endpointTag", full.EndpointTag), ("promptVersion", full.PromptVersion), ("tenantId", full.TenantId),
+                ("userId", full.UserId), ("model", full.Model), ("provider", full.Provider) }
+            .Where(p => p.Item2 is not null)
+            .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}");
+        using var client = http.CreateClient(HttpClientName);
+        var decision = await client.GetFromJsonAsync<PolicyDecision>("/v1/policy?" + string.Join("&", parameters), Json, cancellationToken)
+            ?? throw new HttpRequestException("Opsmeter answered the policy with nothing.");
+        if (policies.Count >= MaxCachedPolicies)
+        {
+            policies.Clear(); // bounded: a cache of the last few hundred distinct queries is all a policy needs
+        }
+
+        policies[full] = (decision, now + TimeSpan.FromSeconds(Math.Max(0, decision.TtlSeconds)));
+        return decision;
     }
 
     public async Task FlushAsync(CancellationToken cancellationToken = default)
