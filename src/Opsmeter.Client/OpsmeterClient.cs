@@ -25,21 +25,20 @@ internal sealed class OpsmeterClient : IOpsmeterClient, IAsyncDisposable, IDispo
     private static readonly Counter<long> Failed = Meter.CreateCounter<long>("opsmeter.client.events.failed", "{event}", "Events refused by the server or given up on after retries");
     private static readonly Counter<long> Dropped = Meter.CreateCounter<long>("opsmeter.client.events.dropped", "{event}", "Events dropped because the queue was full");
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private readonly Channel<OpsmeterEvent> queue;
     private readonly IHttpClientFactory http;
     private readonly OpsmeterOptions options;
     private readonly TimeProvider clock;
     private readonly ILogger<OpsmeterClient> logger;
+    private readonly PolicyCache policies;
     private readonly CancellationTokenSource stopping = new();
     private readonly object gate = new();
     private TaskCompletionSource idle = Completed();
     private long pending;
     private Task? loop;
     private int disposed;
-    private const int MaxCachedPolicies = 1_000;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<PolicyQuery, (PolicyDecision Decision, DateTimeOffset Until)> policies = new();
     private TaskCompletionSource sendNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public OpsmeterClient(IHttpClientFactory http, IOptions<OpsmeterOptions> options, TimeProvider clock, ILogger<OpsmeterClient> logger)
@@ -51,6 +50,7 @@ internal sealed class OpsmeterClient : IOpsmeterClient, IAsyncDisposable, IDispo
     internal OpsmeterClient(IHttpClientFactory http, IOptions<OpsmeterOptions> options, TimeProvider clock, ILogger<OpsmeterClient> logger, bool start)
     {
         (this.http, this.options, this.clock, this.logger) = (http, options.Value, clock, logger);
+        policies = new PolicyCache(http, clock);
         queue = Channel.CreateBounded<OpsmeterEvent>(
             new BoundedChannelOptions(Math.Max(1, this.options.MaxQueuedEvents)) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true },
             _ => { Dropped.Add(1); Done(1); });
@@ -103,37 +103,8 @@ internal sealed class OpsmeterClient : IOpsmeterClient, IAsyncDisposable, IDispo
         }
     }
 
-    public async Task<PolicyDecision> GetPolicyAsync(PolicyQuery query, CancellationToken cancellationToken = default)
-    {
-        var ambient = OpsmeterContext.Current;
-        var full = query with
-        {
-            EndpointTag = query.EndpointTag ?? ambient?.EndpointTag,
-            PromptVersion = query.PromptVersion ?? ambient?.PromptVersion,
-            TenantId = query.TenantId ?? ambient?.TenantId,
-            UserId = query.UserId ?? ambient?.UserId,
-        };
-        var now = clock.GetUtcNow();
-        if (policies.TryGetValue(full, out var cached) && cached.Until > now)
-        {
-            return cached.Decision;
-        }
-
-        var parameters = new[] { ("endpointTag", full.EndpointTag), ("promptVersion", full.PromptVersion), ("tenantId", full.TenantId),
-                ("userId", full.UserId), ("model", full.Model), ("provider", full.Provider) }
-            .Where(p => p.Item2 is not null)
-            .Select(p => $"{p.Item1}={Uri.EscapeDataString(p.Item2!)}");
-        using var client = http.CreateClient(HttpClientName);
-        var decision = await client.GetFromJsonAsync<PolicyDecision>("/v1/policy?" + string.Join("&", parameters), Json, cancellationToken)
-            ?? throw new HttpRequestException("Opsmeter answered the policy with nothing.");
-        if (policies.Count >= MaxCachedPolicies)
-        {
-            policies.Clear(); // bounded: a cache of the last few hundred distinct queries is all a policy needs
-        }
-
-        policies[full] = (decision, now + TimeSpan.FromSeconds(Math.Max(0, decision.TtlSeconds)));
-        return decision;
-    }
+    public Task<PolicyDecision> GetPolicyAsync(PolicyQuery query, CancellationToken cancellationToken = default) =>
+        policies.GetAsync(query, cancellationToken);
 
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
