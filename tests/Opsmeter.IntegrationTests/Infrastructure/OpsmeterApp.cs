@@ -101,7 +101,7 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
     internal async Task KeepRawEventsAsync(Guid workspaceId, int days)
     {
         await WithDbAsync(db => db.Workspaces.Where(w => w.Id == workspaceId).ExecuteUpdateAsync(s => s.SetProperty(w => w.RawRetentionDays, days)));
-        Services.GetRequiredService<RawRetention>().Invalidate(workspaceId);
+        Services.GetRequiredService<RawRetention>().Invalidate();
     }
 
     public new async Task DisposeAsync() => await base.DisposeAsync();

@@ -11,6 +11,6 @@ internal static class ChangeRetention
         await db.Workspaces.Where(w => w.Id == workspaceId).ExecuteUpdateAsync(s => s
             .SetProperty(w => w.RawRetentionDays, form.RawRetentionDays)
             .SetProperty(w => w.RollupRetentionDays, form.RollupRetentionDays), ct);
-        rawRetention.Invalidate(workspaceId); // ingest refuses events older than the new retention at once (other nodes within 30 s)
+        rawRetention.Invalidate(); // ingest refuses events older than the new retention at once (other nodes within 30 s)
     }
 }

@@ -29,8 +29,8 @@ internal sealed class RawRetention(IServiceScopeFactory scopes, TimeProvider clo
         return (RetentionRules.RawCutoff(now, days), days);
     }
 
-    /// <summary>Forgets what is known, after a workspace's retention changed here.</summary>
-    public void Invalidate(Guid workspaceId)
+    /// <summary>Forgets the snapshot after a workspace's retention changed here; the next request reads them all again.</summary>
+    public void Invalidate()
     {
         Interlocked.Increment(ref version);
         current = null;

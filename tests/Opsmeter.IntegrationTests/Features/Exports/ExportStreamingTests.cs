@@ -39,11 +39,12 @@ public sealed class ExportStreamingTests : IAsyncLifetime, IDisposable
         using var sampling = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
-            while (!sampling.IsCancellationRequested)
+            using var every = new PeriodicTimer(TimeSpan.FromMilliseconds(100));
+            do
             {
                 peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true)); // live objects only
-                await Task.Delay(100);
             }
+            while (!sampling.IsCancellationRequested && await every.WaitForNextTickAsync());
         });
 
         long bytes = 0, lines = 0;
