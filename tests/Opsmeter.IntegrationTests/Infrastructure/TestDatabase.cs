@@ -14,6 +14,12 @@ internal static class TestDatabase
 {
     private const string Image = "postgres:15.10-alpine";
     private const string ClusterPrefix = "opsmeter-tests-";
+
+    /// <summary>
+    /// Every test host keeps an idle connection pool for its database until the run ends, and the process-level tests
+    /// start whole servers on top of that: PostgreSQL's default of 100 is too few for the suite.
+    /// </summary>
+    private const int MaxConnections = 500;
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static string? serverConnectionString;
 
@@ -53,13 +59,13 @@ internal static class TestDatabase
         try
         {
             // With no Docker engine this throws within a second (DockerUnavailableException).
-            container = new PostgreSqlBuilder(Image).Build();
+            container = new PostgreSqlBuilder(Image).WithCommand("-c", $"max_connections={MaxConnections}").Build();
         }
         catch (Exception e) when (e.GetType().Name == "DockerUnavailableException")
         {
             RemoveAbandonedClusters();
             var directory = Path.Combine(Path.GetTempPath(), $"{ClusterPrefix}{Guid.NewGuid():N}");
-            var cluster = LocalPostgres.Start(directory, throwAway: true);
+            var cluster = LocalPostgres.Start(directory, throwAway: true, maxConnections: MaxConnections);
             AppDomain.CurrentDomain.ProcessExit += (_, _) =>
             {
                 cluster.Stop();

@@ -35,18 +35,20 @@ internal sealed class LocalPostgres : IDisposable
     /// <summary>
     /// Starts the cluster in <paramref name="dataDirectory"/>, creating it first if the folder is empty.
     /// A cluster already running there (a previous Opsmeter killed without a clean stop) is reused.
+    /// <paramref name="maxConnections"/> raises PostgreSQL's default of 100 for callers that run many apps against one
+    /// cluster (the test suite: each test host keeps its own idle pool).
     /// </summary>
-    public static LocalPostgres Start(string dataDirectory, int? port = null, bool throwAway = false)
+    public static LocalPostgres Start(string dataDirectory, int? port = null, bool throwAway = false, int? maxConnections = null)
     {
         var bin = FindBinDirectory() ?? throw new LocalPostgresUnavailableException(
             "PostgreSQL server binaries (initdb, pg_ctl) were not found: install them (Debian: apt-get install postgresql) " +
             "or set ConnectionStrings__Opsmeter to an existing server.");
         var cluster = new LocalPostgres(Path.GetFullPath(dataDirectory), bin, port ?? 0);
-        cluster.EnsureStarted(throwAway);
+        cluster.EnsureStarted(throwAway, maxConnections);
         return cluster;
     }
 
-    private void EnsureStarted(bool throwAway)
+    private void EnsureStarted(bool throwAway, int? maxConnections)
     {
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
@@ -67,6 +69,11 @@ internal sealed class LocalPostgres : IDisposable
             if (throwAway)
             {
                 options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+            }
+
+            if (maxConnections is { } max)
+            {
+                options += $" -c max_connections={max}";
             }
 
             var (exit, output) = Run("pg_ctl", "-D", dataDirectory, "-l", Path.Combine(dataDirectory, "server.log"),
