@@ -17,7 +17,7 @@ public static class OpsmeterChatClientBuilderExtensions
             services.GetService<TimeProvider>() ?? TimeProvider.System));
 
     /// <summary>
-    /// Applies Opsmeter's policy before each call (warn, clamp, fallback, block; see <see cref="OpsmeterPolicyChatClient"/>).
+    /// Applies Opsmeter's policy before each call (warn, clamp, fallback, queue, block; see <see cref="OpsmeterPolicyChatClient"/>).
     /// Place it before <see cref="UseOpsmeter"/> so that the recorded call shows the model actually used.
     /// </summary>
     public static ChatClientBuilder UseOpsmeterPolicy(this ChatClientBuilder builder, Action<OpsmeterPolicyOptions>? configure = null,
@@ -26,6 +26,7 @@ public static class OpsmeterChatClientBuilderExtensions
         var settings = new OpsmeterPolicyOptions();
         configure?.Invoke(settings);
         return builder.Use((inner, services) => new OpsmeterPolicyChatClient(inner, opsmeter ?? services.GetRequiredService<IOpsmeterClient>(),
-            settings, (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger<OpsmeterPolicyChatClient>() ?? NullLogger.Instance));
+            settings, services.GetService<TimeProvider>() ?? TimeProvider.System,
+            (ILogger?)services.GetService<ILoggerFactory>()?.CreateLogger<OpsmeterPolicyChatClient>() ?? NullLogger.Instance));
     }
 }

@@ -4,14 +4,21 @@ using Microsoft.Extensions.Logging;
 
 namespace Opsmeter.Client;
 
-/// <summary>What <see cref="OpsmeterPolicyChatClient"/> does when Opsmeter cannot answer in time.</summary>
+/// <summary>How <see cref="OpsmeterPolicyChatClient"/> behaves when Opsmeter cannot answer in time, and how long it holds a queued call.</summary>
 public sealed class OpsmeterPolicyOptions
 {
     /// <summary>False (the default): the call proceeds as if allowed. True: the call is refused with <see cref="OpsmeterPolicyException"/>.</summary>
     public bool FailClosed { get; set; }
+
+    /// <summary>
+    /// The longest a call waits while the policy says <c>queue</c> (30 seconds by default; zero refuses at once). It asks
+    /// again at the answer's <c>retryAfterSeconds</c> or <c>ttlSeconds</c>, whichever is sooner; still queued at the end,
+    /// the call is refused with <see cref="OpsmeterPolicyException"/>, so that the app can keep the work for later.
+    /// </summary>
+    public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-/// <summary>A call refused by the policy (<c>block</c>), or by a fail-closed pipeline that could not ask.</summary>
+/// <summary>A call refused by the policy (<c>block</c>, or <c>queue</c> for longer than allowed), or by a fail-closed pipeline that could not ask.</summary>
 public sealed class OpsmeterPolicyException(PolicyDecision decision, Exception? inner = null)
     : Exception($"Opsmeter policy: {decision.Action}. {string.Join(" ", decision.Reasons)}", inner)
 {
@@ -21,12 +28,13 @@ public sealed class OpsmeterPolicyException(PolicyDecision decision, Exception? 
 /// <summary>
 /// Asks the policy before each call, for the ambient context and the call's model, and applies it: <c>warn</c> logs and
 /// proceeds, <c>clamp</c> lowers <see cref="ChatOptions.MaxOutputTokens"/> to the policy's value, <c>fallback</c> sets
-/// <see cref="ChatOptions.ModelId"/> to the fallback model, <c>block</c> throws <see cref="OpsmeterPolicyException"/>.
+/// <see cref="ChatOptions.ModelId"/> to the fallback model, <c>queue</c> holds the call and asks again (see
+/// <see cref="OpsmeterPolicyOptions.MaxQueueWait"/>), <c>block</c> throws <see cref="OpsmeterPolicyException"/>.
 /// The caller's options are never changed (a copy is). Placed before <c>UseOpsmeter()</c>, the recorded call shows the
 /// model actually used.
 /// </summary>
-internal sealed class OpsmeterPolicyChatClient(IChatClient inner, IOpsmeterClient opsmeter, OpsmeterPolicyOptions settings, ILogger logger)
-    : DelegatingChatClient(inner)
+internal sealed class OpsmeterPolicyChatClient(IChatClient inner, IOpsmeterClient opsmeter, OpsmeterPolicyOptions settings, TimeProvider clock,
+    ILogger logger) : DelegatingChatClient(inner)
 {
     public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         CancellationToken cancellationToken = default) =>
@@ -45,25 +53,30 @@ internal sealed class OpsmeterPolicyChatClient(IChatClient inner, IOpsmeterClien
     private async Task<ChatOptions?> ApplyAsync(ChatOptions? options, CancellationToken cancellationToken)
     {
         var model = options?.ModelId ?? InnerClient.GetService<ChatClientMetadata>()?.DefaultModelId;
-        PolicyDecision decision;
-        try
+        var query = new PolicyQuery(Model: model);
+        var decision = await AskAsync(query, cancellationToken);
+        var queuedSince = clock.GetTimestamp();
+        while (decision?.Action == "queue")
         {
-            decision = await opsmeter.GetPolicyAsync(new PolicyQuery(Model: model), cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            if (settings.FailClosed)
+            var left = settings.MaxQueueWait - clock.GetElapsedTime(queuedSince);
+            if (left <= TimeSpan.Zero)
             {
-                throw new OpsmeterPolicyException(new PolicyDecision("block", ["Opsmeter could not be asked, and the pipeline fails closed."],
-                    null, null, "enforce", 0), e);
+                throw new OpsmeterPolicyException(decision);
             }
 
-            logger.LogWarning("Opsmeter could not be asked for the policy; the call proceeds ({Error})", e.Message);
-            return options;
+            var wait = TimeSpan.FromSeconds(Math.Max(1, Math.Min(decision.TtlSeconds, decision.RetryAfterSeconds ?? decision.TtlSeconds)));
+            wait = wait < left ? wait : left;
+            // The timer starts before the log line, so that whoever reads the line finds the wait already counting.
+            var waiting = Task.Delay(wait, clock, cancellationToken);
+            logger.LogInformation("Opsmeter policy queues this call ({Reasons}); asking again in {Wait}", string.Join(" ", decision.Reasons), wait);
+            await waiting;
+            decision = await AskAsync(query, cancellationToken);
         }
 
-        switch (decision.Action)
+        switch (decision?.Action)
         {
+            case null:
+                return options;
             case "block":
                 throw new OpsmeterPolicyException(decision);
             case "clamp" when decision.MaxOutputTokens is { } most:
@@ -79,6 +92,26 @@ internal sealed class OpsmeterPolicyChatClient(IChatClient inner, IOpsmeterClien
                 return options;
             default:
                 return options;
+        }
+    }
+
+    /// <summary>The policy for the call, or null when Opsmeter could not answer and the pipeline fails open.</summary>
+    private async Task<PolicyDecision?> AskAsync(PolicyQuery query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await opsmeter.GetPolicyAsync(query, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            if (settings.FailClosed)
+            {
+                throw new OpsmeterPolicyException(new PolicyDecision("block", ["Opsmeter could not be asked, and the pipeline fails closed."],
+                    null, null, null, "enforce", 0), e);
+            }
+
+            logger.LogWarning("Opsmeter could not be asked for the policy; the call proceeds ({Error})", e.Message);
+            return null;
         }
     }
 }

@@ -40,7 +40,9 @@ internal sealed class PolicyCache(IHttpClientFactory http, TimeProvider clock)
             policies.Clear(); // bounded: a cache of the last few hundred distinct queries is all a policy needs
         }
 
-        policies[full] = (decision, now + TimeSpan.FromSeconds(Math.Max(0, decision.TtlSeconds)));
+        // A queue decision is worth asking again once it may have changed: at its retry time if that comes before the ttl.
+        var lifetime = Math.Max(0, Math.Min(decision.TtlSeconds, decision.RetryAfterSeconds ?? int.MaxValue));
+        policies[full] = (decision, now + TimeSpan.FromSeconds(lifetime));
         return decision;
     }
 }

@@ -26,7 +26,7 @@ public sealed record BudgetResponse(
 
 internal sealed class BudgetRequestValidator : AbstractValidator<BudgetRequest>
 {
-    public static readonly string[] ExceededActions = ["warn", "clamp", "fallback", "block"];
+    public static readonly string[] ExceededActions = ["warn", "clamp", "fallback", "queue", "block"];
 
     public BudgetRequestValidator()
     {

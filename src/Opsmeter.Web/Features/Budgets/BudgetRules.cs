@@ -16,7 +16,7 @@ internal static class BudgetRules
     public static readonly string[] Periods = [Daily, Weekly, Monthly];
 
     /// <summary>From the mildest to the strictest: the policy answers with the strictest that applies.</summary>
-    public static readonly string[] Actions = ["allow", "warn", "clamp", "fallback", "block"];
+    public static readonly string[] Actions = ["allow", "warn", "clamp", "fallback", "queue", "block"];
 
     public static int Strictness(string action) => Array.IndexOf(Actions, action);
 

@@ -7,8 +7,13 @@ namespace Opsmeter.Web.Features.Policy;
 
 public sealed record PolicyBudget(Guid Id, string Name, decimal UtilizationRatio, string State);
 
+/// <summary>
+/// The policy's answer (docs/api.md "Policy"). With <c>queue</c>, <c>RetryAfterSeconds</c> is when the decision changes by
+/// itself: the end of the latest period among the exceeded queue budgets, when their spend starts again from zero
+/// (sooner if someone raises the limit or switches to observe mode).
+/// </summary>
 public sealed record PolicyResponse(string Action, IReadOnlyList<string> Reasons, int? MaxOutputTokens, string? FallbackModel,
-    string Mode, int TtlSeconds, IReadOnlyList<PolicyBudget> Budgets);
+    int? RetryAfterSeconds, string Mode, int TtlSeconds, IReadOnlyList<PolicyBudget> Budgets);
 
 /// <summary>
 /// <c>GET /v1/policy</c>: what an app should do before its next LLM call, from the budgets that apply to
@@ -31,6 +36,7 @@ internal static class GetPolicy
         int? maxOutputTokens = null;
         string? fallbackModel = null;
         var fallbackUtilization = -1m;
+        DateTimeOffset? queuedUntil = null;
         foreach (var budget in policy.Budgets.Where(b => b.Applies(callValue)))
         {
             var state = budget.StateAt(now);
@@ -63,11 +69,20 @@ internal static class GetPolicy
             {
                 (fallbackModel, fallbackUtilization) = (model, utilization);
             }
+
+            if (budgetAction == "queue" && budget.PeriodAt(now).End is var end && (queuedUntil is null || end > queuedUntil))
+            {
+                queuedUntil = end;
+            }
         }
 
+        int? retryAfterSeconds = action == "queue" && queuedUntil is { } until
+            ? (int)Math.Max(1, Math.Ceiling((until - now).TotalSeconds))
+            : null;
+
         return policy.Mode == PolicyModes.Observe
-            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, policy.Mode, TtlSeconds, budgets)
-            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, policy.Mode, TtlSeconds, budgets);
+            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, null, policy.Mode, TtlSeconds, budgets)
+            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, retryAfterSeconds, policy.Mode, TtlSeconds, budgets);
     }
 
     /// <summary>How long an app may reuse the answer: the snapshot's refresh interval.</summary>

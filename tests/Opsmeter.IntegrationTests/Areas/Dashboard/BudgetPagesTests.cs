@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Members;
@@ -42,6 +43,30 @@ public sealed class BudgetPagesTests(OpsmeterApp app)
         var incident = await app.WithDbAsync(db => db.Incidents.SingleAsync(i => i.Id == incidentId));
         Assert.Equal(("acknowledged", "on it"), (incident.State, incident.Note));
         Assert.Contains("@example.test", incident.AcknowledgedBy, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_form_offers_queue_and_the_policy_then_holds_calls_until_the_period_ends()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        await IngestCostAsync(ws, 30m, DateTimeOffset.UtcNow.AddMinutes(-1), endpointTag: "batch");
+        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+        var (_, form) = await owner.GetAsync("/Dashboard/Budgets/Edit");
+        Assert.Contains("<option value=\"queue\">queue</option>", form, StringComparison.Ordinal);
+
+        var saved = await owner.PostFormAsync("/Dashboard/Budgets/Edit", new()
+        {
+            ["Form.Name"] = "batch daily", ["Form.ScopeDimension"] = "endpointTag", ["Form.ScopeValue"] = "batch",
+            ["Form.Period"] = "daily", ["Form.TimeZone"] = "UTC", ["Form.LimitUsd"] = "10", ["Form.WarningThresholds"] = "80",
+            ["Form.OnExceeded"] = "queue", ["Form.DataModes"] = "real",
+        });
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        var (_, list) = await owner.GetAsync("/Dashboard/Budgets");
+        Assert.Contains("queue until the period ends", list, StringComparison.Ordinal);
+
+        var policy = await ws.Client.GetFromJsonAsync<System.Text.Json.JsonElement>("/v1/policy?endpointTag=batch");
+        Assert.Equal("queue", policy.GetProperty("action").GetString());
+        Assert.True(policy.GetProperty("retryAfterSeconds").GetInt32() is > 0 and <= 86_400);
     }
 
     [Fact]

@@ -33,6 +33,24 @@ public sealed class PolicyDecisionTests
     }
 
     [Fact]
+    public void Queue_is_stricter_than_fallback_and_retries_when_the_latest_queue_budget_period_ends()
+    {
+        var daily = new BudgetStanding(Guid.NewGuid(), "daily", "endpointTag", "chat", ["real"], 10m, [0.8m], "queue", null, null,
+            BudgetRules.Daily, BudgetPeriod.Containing(Now, BudgetRules.Daily, TimeZoneInfo.Utc), 11m);
+
+        var queued = Decide(PolicyModes.Enforce, Budget("fallback", "fallback", 150m, fallback: "gpt-4o-mini"), daily);
+        Assert.Equal(("queue", "gpt-4o-mini", (int?)12 * 3600), (queued.Action, queued.FallbackModel, queued.RetryAfterSeconds));
+
+        // Two exceeded queue budgets: the work can go once both have started a new period, at the end of June.
+        var both = Decide(PolicyModes.Enforce, daily, Budget("monthly", "queue", 120m));
+        Assert.Equal((int?)(June.End - Now).TotalSeconds, both.RetryAfterSeconds);
+
+        var blocked = Decide(PolicyModes.Enforce, daily, Budget("all", "block", 100m, "workspace", null));
+        Assert.Equal(("block", (int?)null), (blocked.Action, blocked.RetryAfterSeconds));
+        Assert.Null(Decide(PolicyModes.Observe, daily).RetryAfterSeconds);
+    }
+
+    [Fact]
     public void Budgets_under_their_thresholds_or_from_an_ended_period_allow()
     {
         var may = new BudgetPeriod(new(2026, 5, 1, 0, 0, 0, TimeSpan.Zero), new(2026, 6, 1, 0, 0, 0, TimeSpan.Zero));
