@@ -45,6 +45,15 @@ public sealed class OpsmeterClientTests(OpsmeterApp app)
         app.WithDbAsync(db => db.LlmRequests.Where(r => r.WorkspaceId == ws.Id).OrderBy(r => r.ExternalRequestId).ToListAsync());
 
     [Fact]
+    public void Ids_made_for_events_without_one_are_distinct_and_fit_the_servers_limit()
+    {
+        var ids = Enumerable.Range(0, 10_000).Select(_ => OpsmeterClient.NewRequestId()).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.InRange(id.Length, 30, 128));
+    }
+
+    [Fact]
     public async Task Tracked_events_are_stored_with_the_ambient_attribution_nested_and_overridden()
     {
         var ws = await app.CreateWorkspaceAsync("ingest");
