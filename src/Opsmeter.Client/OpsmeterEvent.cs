@@ -18,6 +18,10 @@ public sealed record OpsmeterEvent
     public string? TenantId { get; init; }
     public long? CachedInputTokens { get; init; }
     public long? CacheWriteInputTokens { get; init; }
+
+    /// <summary>The 1-hour cache writes among <see cref="CacheWriteInputTokens"/> (Anthropic and Bedrock price them apart).</summary>
+    public long? CacheWrite1hInputTokens { get; init; }
+
     public long? ReasoningTokens { get; init; }
     public long? LatencyMs { get; init; }
 
