@@ -97,12 +97,13 @@ internal static class SampleRun
 
         await output.WriteLineAsync($"4. One more call, asking for {Model}");
         var last = await CallAndReadBackAsync(chat, opsmeter, api, ct);
-        await output.WriteLineAsync($"   fallback: asked for {Model}, the call went to {last.Model}");
-        await output.WriteLineAsync($"   recorded: {Describe(last)}");
         if (last.Model != FallbackModel)
         {
             throw new SampleFailure($"The call went to {last.Model}, not to the fallback model {FallbackModel}.");
         }
+
+        await output.WriteLineAsync($"   fallback: asked for {Model}, the call went to {last.Model}");
+        await output.WriteLineAsync($"   recorded: {Describe(last)}");
 
         await host.StopAsync(ct);
         await output.WriteLineAsync($"Done. The sample's events are test data (dataMode={DataMode}); DELETE /v1/ingest/test-data removes them.");
