@@ -30,6 +30,21 @@ internal sealed class ModelPrice
     public decimal? LongContextCacheWritePerMillionUsd { get; init; }
     public required string Source { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Who added the row: <c>catalog</c> for the shipped catalog, else a person or an API key prefix.</summary>
+    public string? CreatedBy { get; init; }
+
+    /// <summary>Why the row was added (an override's reason; the shipped catalog's rows have none).</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>
+    /// A mistaken row is retired rather than deleted: it prices nothing from then on, but the events it priced keep
+    /// pointing at it and keep their cost.
+    /// </summary>
+    public DateTimeOffset? RetiredAt { get; set; }
+
+    public string? RetiredBy { get; set; }
+    public string? RetireReason { get; set; }
 }
 
 internal sealed class ModelPriceConfiguration : IEntityTypeConfiguration<ModelPrice>
@@ -40,6 +55,10 @@ internal sealed class ModelPriceConfiguration : IEntityTypeConfiguration<ModelPr
         builder.Property(p => p.Model).HasMaxLength(128);
         builder.Property(p => p.Kind).HasMaxLength(16);
         builder.Property(p => p.Source).HasMaxLength(512);
+        builder.Property(p => p.CreatedBy).HasMaxLength(128);
+        builder.Property(p => p.Reason).HasMaxLength(512);
+        builder.Property(p => p.RetiredBy).HasMaxLength(128);
+        builder.Property(p => p.RetireReason).HasMaxLength(512);
         foreach (var price in builder.Metadata.GetProperties().Where(p => p.ClrType == typeof(decimal) || p.ClrType == typeof(decimal?)))
         {
             price.SetColumnType("numeric(18,8)");

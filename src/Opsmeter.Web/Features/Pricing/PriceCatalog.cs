@@ -50,7 +50,7 @@ internal sealed class PriceCatalog
     /// <summary>The rows in force at <paramref name="at"/> in the global catalog, for the public listing.</summary>
     public IEnumerable<ModelPrice> InForceAt(DateTimeOffset at) =>
         snapshot.ById.Values
-            .Where(p => p.WorkspaceId is null && p.EffectiveFrom <= at)
+            .Where(p => p.WorkspaceId is null && p.RetiredAt is null && p.EffectiveFrom <= at)
             .GroupBy(p => (p.Provider, p.Model))
             .Select(g => g.MaxBy(p => p.EffectiveFrom)!)
             .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal);
@@ -108,7 +108,9 @@ internal sealed class PriceCatalog
         public static Snapshot Build(IEnumerable<ModelPrice> rows)
         {
             var all = rows.ToList();
+            // Retired rows price nothing, but stay findable by id: the events they priced still point at them.
             var byKey = all
+                .Where(p => p.RetiredAt is null)
                 .SelectMany(p => p.Aliases.Prepend(p.Model).Select(name =>
                     (Key: (p.WorkspaceId ?? Guid.Empty, Providers.Normalize(p.Provider), ModelNames.Key(name)), Price: p)))
                 .GroupBy(x => x.Key, x => x.Price)

@@ -1,3 +1,6 @@
+using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Infrastructure.Http;
+
 namespace Opsmeter.Web.Features.Pricing;
 
 internal static class PricingEndpoints
@@ -8,6 +11,17 @@ internal static class PricingEndpoints
             .MapGet("/pricing-models", ListPricingModels.Handle)
             .WithName("ListPricingModels")
             .WithSummary("The model prices in force now (or at ?at=), optionally for one ?provider=.");
+
+        var pricing = app.MapGroup("/v1/pricing").WithTags("Pricing");
+        var overrides = pricing.MapGroup("/overrides").RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Admin));
+        overrides.MapGet("", PriceOverrides.ListAsync).WithName("ListPriceOverrides")
+            .WithSummary("The workspace's own price rows, retired ones included.");
+        overrides.MapPost("", PriceOverrides.CreateAsync).WithName("CreatePriceOverride").WithValidation<PriceOverrideRequest>()
+            .WithSummary("Adds a workspace price for a model from effectiveFrom on; it wins over the catalog for this workspace.");
+        overrides.MapPost("/{id:guid}/retire", PriceOverrides.RetireAsync).WithName("RetirePriceOverride")
+            .WithSummary("Retires a mistaken workspace price: it prices nothing more; events it priced keep their cost.");
+        pricing.MapGet("/unpriced", UnpricedModels.HandleAsync).RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Read))
+            .WithName("ListUnpricedModels").WithSummary("Models sent without a price in force, most events first.");
         return app;
     }
 }
