@@ -9,6 +9,7 @@ using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Repricing;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Auth;
@@ -26,7 +27,7 @@ try
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
     builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddIngest().AddUsage().AddRetention().AddPolicy().AddIncidents()
-        .AddNotifications();
+        .AddNotifications().AddRepricing();
 
     var app = builder.Build();
     await app.EnsureReachableAsync();

@@ -86,7 +86,8 @@ internal static class PriceOverrides
     }
 
     public static async Task<Results<Created<PriceOverrideResponse>, ProblemHttpResult>> CreateAsync(PriceOverrideRequest request,
-        ClaimsPrincipal user, OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh, TimeProvider clock, CancellationToken ct)
+        ClaimsPrincipal user, OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock,
+        CancellationToken ct)
     {
         var workspaceId = user.WorkspaceId();
         var now = clock.GetUtcNow();
@@ -122,6 +123,7 @@ internal static class PriceOverrides
         }
 
         await refresh.ReloadAsync(ct);
+        changes.PriceAdded(workspaceId); // the events this price covers that were stored unpriced are priced now, in the background
         return TypedResults.Created($"/v1/pricing/overrides/{price.Id}", PriceOverrideResponse.From(price));
     }
 

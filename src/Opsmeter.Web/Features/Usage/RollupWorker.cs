@@ -24,13 +24,35 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
     // sums are spread over each dimension, so the 24 sums per row run once per event instead of once per event and
     // dimension; daily rows come from the hourly ones. (3) Likewise once per (day, user, tenant), spread over userId and
     // tenantId; weekly and monthly rows come from those daily sums. Then one upsert. Measured in docs/benchmarks.md.
-    private static readonly string Fold = $"""
+    private static readonly string Fold = FoldSql("r.ingest_xid >= @from AND r.ingest_xid < @below", subtract: false);
+
+    /// <summary>Takes folded events (by id, below the horizon) back out of the rollups, for a writer about to change them.</summary>
+    private static readonly string Unfold = FoldSql("r.workspace_id = @workspace AND r.id = ANY(@ids) AND r.ingest_xid < @below", subtract: true);
+
+    private static string FoldSql(string events, bool subtract)
+    {
+        var rows = $"""
+        SELECT workspace_id, dimension, 'h' AS period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
+        FROM hourly
+        UNION ALL
+        SELECT workspace_id, dimension, 'd', date_trunc('day', bucket, 'UTC'), data_mode, environment, value, {UsageRollupSql.ColumnSums}
+        FROM hourly GROUP BY 1, 2, 4, 5, 6, 7
+        UNION ALL
+        SELECT workspace_id, dimension, 'd', bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
+        FROM daily_many
+        UNION ALL
+        SELECT workspace_id, dimension, u.period, date_trunc(u.unit, bucket, 'UTC'), data_mode, environment, value, {UsageRollupSql.ColumnSums}
+        FROM daily_many CROSS JOIN (VALUES ('w', 'week'), ('m', 'month')) AS u(period, unit) GROUP BY 1, 2, 3, 4, 5, 6, 7
+        """;
+        var columns = $"workspace_id, dimension, period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}";
+        var negated = string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"-{c}"));
+        return $"""
         WITH e AS MATERIALIZED (
             SELECT r.workspace_id, date_trunc('hour', r.occurred_at, 'UTC') AS hour, r.data_mode, r.environment,
                    {string.Join(", ", Dimensions.All.Select(d => $"{d.GroupExpression("r")} AS {d.Column}"))},
                    {UsageRollupSql.EventMeasures}
             FROM llm_requests r
-            WHERE r.ingest_xid >= @from AND r.ingest_xid < @below),
+            WHERE {events}),
         combos AS MATERIALIZED (
             SELECT workspace_id, hour, data_mode, environment, {Columns(Dimensions.FewValued)}, {UsageRollupSql.EventAggregates}
             FROM e GROUP BY {Positions(4 + Dimensions.FewValued.Count())}),
@@ -45,21 +67,11 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
             SELECT p.workspace_id, d.dimension, p.day AS bucket, p.data_mode, p.environment, d.value, {UsageRollupSql.ColumnSums}
             FROM people p CROSS JOIN LATERAL (VALUES {Values("p", Dimensions.ManyValued)}) AS d(dimension, value)
             GROUP BY 1, 2, 3, 4, 5, 6)
-        INSERT INTO usage_rollups (workspace_id, dimension, period, bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns})
-        SELECT workspace_id, dimension, 'h', bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
-        FROM hourly
-        UNION ALL
-        SELECT workspace_id, dimension, 'd', date_trunc('day', bucket, 'UTC'), data_mode, environment, value, {UsageRollupSql.ColumnSums}
-        FROM hourly GROUP BY 1, 2, 4, 5, 6, 7
-        UNION ALL
-        SELECT workspace_id, dimension, 'd', bucket, data_mode, environment, value, {UsageRollupSql.Measures}, {UsageRollupSql.BucketColumns}
-        FROM daily_many
-        UNION ALL
-        SELECT workspace_id, dimension, u.period, date_trunc(u.unit, bucket, 'UTC'), data_mode, environment, value, {UsageRollupSql.ColumnSums}
-        FROM daily_many CROSS JOIN (VALUES ('w', 'week'), ('m', 'month')) AS u(period, unit) GROUP BY 1, 2, 3, 4, 5, 6, 7
+        {(subtract ? $", folded AS ({rows}) INSERT INTO usage_rollups ({columns}) SELECT workspace_id, dimension, period, bucket, data_mode, environment, value, {negated} FROM folded" : $"INSERT INTO usage_rollups ({columns}) {rows}")}
         ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
         {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}
         """;
+    }
 
     private static string Columns(IEnumerable<Dimension> dimensions) => string.Join(", ", dimensions.Select(d => d.Column));
 
@@ -67,6 +79,32 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         string.Join(", ", dimensions.Select(d => $"('{d.Name}', {alias}.{d.Column})"));
 
     private static string Positions(int count) => string.Join(", ", Enumerable.Range(1, count));
+
+    /// <summary>
+    /// For a writer that changes stored events (re-pricing): takes the lock a pass takes, so no pass runs until the
+    /// writer's transaction ends, and returns the horizon: events whose <c>ingest_xid</c> is below it are in the rollups.
+    /// </summary>
+    internal static async Task<long> LockHorizonAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        await using var state = new NpgsqlCommand("SELECT processed_below_xid FROM rollup_state WHERE name = 'usage' FOR UPDATE", connection, transaction);
+        return (long)(await state.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>
+    /// Takes these events of the workspace out of the rollups if they are folded in (below <paramref name="below"/>). The
+    /// writer then changes them and gives them its own transaction id as <c>ingest_xid</c>, so the next pass folds them
+    /// in again as they are now, and queries count them from the raw table meanwhile.
+    /// </summary>
+    internal static async Task UnfoldAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId, Guid[] ids, long below,
+        CancellationToken ct)
+    {
+        await using var unfold = new NpgsqlCommand(Unfold, connection, transaction);
+        unfold.Parameters.AddWithValue("workspace", workspaceId);
+        unfold.Parameters.AddWithValue("ids", ids);
+        unfold.Parameters.AddWithValue("below", below);
+        unfold.CommandTimeout = 300;
+        await unfold.ExecuteNonQueryAsync(ct);
+    }
 
     /// <summary>One pass; returns whether the horizon moved.</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
