@@ -85,16 +85,17 @@ internal static class PriceOverrides
         return TypedResults.Ok(rows.ConvertAll(PriceOverrideResponse.From));
     }
 
-    public static async Task<Results<Created<PriceOverrideResponse>, ProblemHttpResult>> CreateAsync(PriceOverrideRequest request,
-        ClaimsPrincipal user, OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock,
-        CancellationToken ct)
+    /// <summary>What became of an addition or retirement: the row, or why nothing changed.</summary>
+    internal enum Outcome { Done, NotFound, Conflict }
+
+    /// <summary>Adds the workspace's row (validated by <see cref="PriceOverrideRequestValidator"/>) and its audit entry, then prices with it.</summary>
+    internal static async Task<(Outcome Outcome, ModelPrice Price)> AddAsync(OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh,
+        IPriceChangeHandler changes, TimeProvider clock, Guid workspaceId, string actor, PriceOverrideRequest request, CancellationToken ct)
     {
-        var workspaceId = user.WorkspaceId();
         var now = clock.GetUtcNow();
         var effectiveFrom = request.EffectiveFrom!.Value.ToUniversalTime();
         var provider = Providers.Normalize(request.Provider!.Trim());
         var model = request.Model!.Trim();
-        var actor = Actor(user);
         var price = new ModelPrice
         {
             Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, Provider = provider, Model = model, EffectiveFrom = effectiveFrom,
@@ -117,14 +118,52 @@ internal static class PriceOverrides
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            return TypedResults.Problem(title: "A price for this model already starts then",
-                detail: $"This workspace already has a {provider}/{model} price effective from {effectiveFrom:O} (retired rows included): " +
-                    "choose another effectiveFrom.", statusCode: StatusCodes.Status409Conflict);
+            db.ChangeTracker.Clear();
+            return (Outcome.Conflict, price);
         }
 
         await refresh.ReloadAsync(ct);
         changes.PriceAdded(workspaceId); // the events this price covers that were stored unpriced are priced now, in the background
-        return TypedResults.Created($"/v1/pricing/overrides/{price.Id}", PriceOverrideResponse.From(price));
+        return (Outcome.Done, price);
+    }
+
+    /// <summary>Retires the workspace's row with a reason and an audit entry saying what prices the model from then on.</summary>
+    internal static async Task<(Outcome Outcome, ModelPrice? Price)> RetireRowAsync(OpsmeterDbContext db, PriceCatalogRefresh refresh, TimeProvider clock,
+        Guid workspaceId, Guid id, string actor, string reason, CancellationToken ct)
+    {
+        var price = await db.ModelPrices.SingleOrDefaultAsync(p => p.Id == id && p.WorkspaceId == workspaceId, ct);
+        if (price is null || price.RetiredAt is not null)
+        {
+            return (price is null ? Outcome.NotFound : Outcome.Conflict, price);
+        }
+
+        var now = clock.GetUtcNow();
+        (price.RetiredAt, price.RetiredBy, price.RetireReason) = (now, actor, reason.Trim());
+        // What prices this model once the row is gone, from the table as it will be (the in-memory catalog still holds the row).
+        var after = new PriceCatalog();
+        after.Load(await db.ModelPrices.AsNoTracking().Where(p => p.Id != id && p.RetiredAt == null && (p.WorkspaceId == null || p.WorkspaceId == workspaceId))
+            .ToListAsync(ct));
+        db.Add(new PriceAudit
+        {
+            Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, PriceId = price.Id, Action = "retired", Provider = price.Provider,
+            Model = price.Model, Actor = actor, At = now, Before = Describe(price),
+            After = Describe(after.Find(workspaceId, price.Provider, price.Model, price.EffectiveFrom)), Reason = price.RetireReason,
+        });
+        await db.SaveChangesAsync(ct);
+        await refresh.ReloadAsync(ct);
+        return (Outcome.Done, price);
+    }
+
+    public static async Task<Results<Created<PriceOverrideResponse>, ProblemHttpResult>> CreateAsync(PriceOverrideRequest request,
+        ClaimsPrincipal user, OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock,
+        CancellationToken ct)
+    {
+        var (outcome, price) = await AddAsync(db, catalog, refresh, changes, clock, user.WorkspaceId(), Actor(user), request, ct);
+        return outcome == Outcome.Conflict
+            ? TypedResults.Problem(title: "A price for this model already starts then",
+                detail: $"This workspace already has a {price.Provider}/{price.Model} price effective from {price.EffectiveFrom:O} (retired rows included): " +
+                    "choose another effectiveFrom.", statusCode: StatusCodes.Status409Conflict)
+            : TypedResults.Created($"/v1/pricing/overrides/{price.Id}", PriceOverrideResponse.From(price));
     }
 
     public static async Task<Results<Ok<PriceOverrideResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RetireAsync(Guid id,
@@ -138,34 +177,14 @@ internal static class PriceOverrides
             });
         }
 
-        var workspaceId = user.WorkspaceId();
-        var price = await db.ModelPrices.SingleOrDefaultAsync(p => p.Id == id && p.WorkspaceId == workspaceId, ct);
-        if (price is null)
+        var (outcome, price) = await RetireRowAsync(db, refresh, clock, user.WorkspaceId(), id, Actor(user), body.Reason, ct);
+        return outcome switch
         {
-            return TypedResults.NotFound();
-        }
-
-        if (price.RetiredAt is not null)
-        {
-            return TypedResults.Problem(title: "Price already retired", detail: $"It was retired at {price.RetiredAt:O}: {price.RetireReason}",
-                statusCode: StatusCodes.Status409Conflict);
-        }
-
-        var now = clock.GetUtcNow();
-        (price.RetiredAt, price.RetiredBy, price.RetireReason) = (now, Actor(user), body.Reason.Trim());
-        // What prices this model once the row is gone, from the table as it will be (the in-memory catalog still holds the row).
-        var after = new PriceCatalog();
-        after.Load(await db.ModelPrices.AsNoTracking().Where(p => p.Id != id && p.RetiredAt == null && (p.WorkspaceId == null || p.WorkspaceId == workspaceId))
-            .ToListAsync(ct));
-        db.Add(new PriceAudit
-        {
-            Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, PriceId = price.Id, Action = "retired", Provider = price.Provider,
-            Model = price.Model, Actor = price.RetiredBy, At = now, Before = Describe(price),
-            After = Describe(after.Find(workspaceId, price.Provider, price.Model, price.EffectiveFrom)), Reason = price.RetireReason,
-        });
-        await db.SaveChangesAsync(ct);
-        await refresh.ReloadAsync(ct);
-        return TypedResults.Ok(PriceOverrideResponse.From(price));
+            Outcome.NotFound => TypedResults.NotFound(),
+            Outcome.Conflict => TypedResults.Problem(title: "Price already retired", detail: $"It was retired at {price!.RetiredAt:O}: {price.RetireReason}",
+                statusCode: StatusCodes.Status409Conflict),
+            _ => TypedResults.Ok(PriceOverrideResponse.From(price!)),
+        };
     }
 
     private static string Actor(ClaimsPrincipal user) => "api-key:" + user.FindFirstValue(ApiKeyAuthenticationHandler.KeyPrefixClaim);

@@ -21,9 +21,11 @@ internal static class UnpricedModels
     /// <summary>A result row; its columns are the snake_case names of these properties, as everywhere in the schema.</summary>
     internal sealed record Row(string Provider, string Model, long Events, DateTimeOffset FirstSeen, DateTimeOffset LastSeen, string[] TopEndpoints);
 
-    public static async Task<Ok<UnpricedModelResponse[]>> HandleAsync(ClaimsPrincipal user, OpsmeterDbContext db, CancellationToken ct)
+    public static async Task<Ok<UnpricedModelResponse[]>> HandleAsync(ClaimsPrincipal user, OpsmeterDbContext db, CancellationToken ct) =>
+        TypedResults.Ok(await ListAsync(db, user.WorkspaceId(), ct));
+
+    public static async Task<UnpricedModelResponse[]> ListAsync(OpsmeterDbContext db, Guid workspaceId, CancellationToken ct)
     {
-        var workspaceId = user.WorkspaceId();
         var rows = await db.Database.SqlQuery<Row>($"""
             WITH u AS (
                 SELECT provider, model, endpoint_tag, count(*) AS n, min(occurred_at) AS first_seen, max(occurred_at) AS last_seen
@@ -37,7 +39,6 @@ internal static class UnpricedModels
             ORDER BY 3 DESC, provider, model
             LIMIT {MaxModels}
             """).ToListAsync(ct);
-        return TypedResults.Ok(rows.Select(r => new UnpricedModelResponse(r.Provider, r.Model, r.Events, r.FirstSeen, r.LastSeen, r.TopEndpoints))
-            .ToArray());
+        return [.. rows.Select(r => new UnpricedModelResponse(r.Provider, r.Model, r.Events, r.FirstSeen, r.LastSeen, r.TopEndpoints))];
     }
 }
