@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Google.Protobuf;
@@ -17,6 +18,8 @@ internal static class OtlpJson
     public const int MaxDepth = 64;
 
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true).WithRecursionLimit(MaxDepth));
+
+    private static readonly SearchValues<char> IntegerCharacters = SearchValues.Create("-0123456789");
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default);
 
@@ -45,6 +48,7 @@ internal static class OtlpJson
                 }
             }
 
+            LargeIntegersAsStrings(root);
             return Parser.Parse<ExportTraceServiceRequest>(root.ToJsonString());
         }
         catch (Exception e) when (e is JsonException or InvalidProtocolBufferException or FormatException or InvalidOperationException or ArgumentException)
@@ -58,6 +62,55 @@ internal static class OtlpJson
     /// <summary>The objects of an array field (by its JSON name or its proto name); anything else is left for the parser to refuse.</summary>
     private static IEnumerable<JsonObject> Items(JsonObject parent, string jsonName, string protoName) =>
         (parent[jsonName] ?? parent[protoName]) is JsonArray array ? array.OfType<JsonObject>() : [];
+
+    /// <summary>
+    /// OTLP lets 64-bit integers (timestamps, intValue) be JSON numbers, but Google.Protobuf reads a number through a
+    /// double and would round a nanosecond timestamp; as strings (which the protobuf JSON mapping accepts for every
+    /// integer and floating-point field) they are read exactly. Recursion is bounded by the parse's <see cref="MaxDepth"/>.
+    /// </summary>
+    private static void LargeIntegersAsStrings(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (name, child) in obj.ToList())
+                {
+                    if (AsString(child) is { } text)
+                    {
+                        obj[name] = text;
+                    }
+                    else
+                    {
+                        LargeIntegersAsStrings(child);
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (AsString(array[i]) is { } text)
+                    {
+                        array[i] = text;
+                    }
+                    else
+                    {
+                        LargeIntegersAsStrings(array[i]);
+                    }
+                }
+
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>An integer literal beyond a double's exact range (2^53, 16 digits) as its digits; null for anything else.</summary>
+    private static string? AsString(JsonNode? node) =>
+        node is JsonValue value && value.GetValueKind() == JsonValueKind.Number && value.ToJsonString() is { Length: > 15 } digits
+            && digits.AsSpan().IndexOfAnyExcept(IntegerCharacters) < 0
+            ? digits
+            : null;
 
     private static void HexToBase64(JsonObject parent, string jsonName, string protoName)
     {
