@@ -7,6 +7,7 @@ using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
+using Opsmeter.Web.Features.Otlp;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Repricing;
@@ -26,7 +27,7 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
-    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddIngest().AddUsage().AddRetention().AddPolicy().AddIncidents()
+    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
         .AddNotifications().AddRepricing();
 
     var app = builder.Build();
@@ -38,6 +39,7 @@ try
 
     app.UseOpsmeterPipeline();
     app.MapIngestEndpoints();
+    app.MapOtlpEndpoints();
     app.MapPricingEndpoints();
     app.MapUsageEndpoints();
     app.MapBudgetEndpoints();

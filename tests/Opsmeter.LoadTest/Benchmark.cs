@@ -56,14 +56,30 @@ internal static class Benchmark
             batchResult = await batch.RunAsync("Opsmeter batch", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
         }
 
+        PhaseResult? otlpBatch = null, otlp = null;
+        if (options.Phases is "otlp")
+        {
+            // The same events two ways, one after the other at the same concurrency: JSON batches, then OTLP protobuf exports.
+            await batch.RunAsync("warm-up batch", "/v1/ingest/batch", options.BatchSize, options.Warmup, () => opsmeter.WorkingSetBytes);
+            await batch.RunOtlpAsync("warm-up OTLP", options.BatchSize, options.Warmup, () => opsmeter.WorkingSetBytes);
+            otlpBatch = await batch.RunAsync("Opsmeter batch", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
+            otlp = await batch.RunOtlpAsync("Opsmeter OTLP", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
+        }
+
         var report = Report(options, database.Description, kestrel, singleResult, copy, batchResult);
+        if (otlp is not null)
+        {
+            report = OtlpReport(options, database.Description, otlpBatch!, otlp);
+        }
+
+
         Console.WriteLine(report);
         if (options.Markdown is not null)
         {
             await File.WriteAllTextAsync(options.Markdown, report);
         }
 
-        return (singleResult?.Failures ?? 0) + (batchResult?.Failures ?? 0) == 0 ? 0 : 1;
+        return (singleResult?.Failures ?? 0) + (batchResult?.Failures ?? 0) + (otlpBatch?.Failures ?? 0) + (otlp?.Failures ?? 0) == 0 ? 0 : 1;
     }
 
     private static string Report(Options options, string database, PhaseResult? kestrel, PhaseResult? single, PhaseResult? copy, PhaseResult? batch)
@@ -91,6 +107,26 @@ internal static class Benchmark
         Row(single, kestrel);
         Row(copy, null);
         Row(batch, copy);
+        return text.ToString();
+    }
+
+    /// <summary><c>--phases otlp</c>: spans/s through <c>/v1/otlp/v1/traces</c> against events/s of the same events through <c>/v1/ingest/batch</c>.</summary>
+    private static string OtlpReport(Options options, string database, PhaseResult batch, PhaseResult otlp)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
+        text.AppendLine(c, $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up each; {options.BatchSize} events (spans) a request at {options.BatchConcurrency} connections.");
+        text.AppendLine();
+        text.AppendLine("| phase | events/s | p50 ms | p95 ms | p99 ms | failed requests | server peak MB | ratio to batch |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in new[] { batch, otlp })
+        {
+            text.AppendLine(c,
+                $"| {r.Name} | {r.EventsPerSecond:N0} | {r.P50Ms:0.0} | {r.P95Ms:0.0} | {r.P99Ms:0.0} | {r.Failures} | " +
+                $"{(r.PeakServerBytes is { } b ? (b / 1048576.0).ToString("0", c) : "–")} | {r.EventsPerSecond / batch.EventsPerSecond:0.00} |");
+        }
+
         return text.ToString();
     }
 }

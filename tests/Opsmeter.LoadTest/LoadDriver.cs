@@ -29,6 +29,18 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
         });
     }
 
+    /// <summary>POSTs OTLP protobuf exports of <paramref name="spansPerRequest"/> GenAI spans (the events of <see cref="Payloads"/>) to the OTLP route.</summary>
+    public Task<PhaseResult> RunOtlpAsync(string name, int spansPerRequest, TimeSpan duration, Func<long> serverBytes)
+    {
+        var runId = $"{name}-{Guid.NewGuid():N}"[..24];
+        return RunCoreAsync(name, spansPerRequest, duration, serverBytes, (client, first) =>
+        {
+            var content = new ByteArrayContent(OtlpPayloads.Export(runId, first, spansPerRequest));
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-protobuf");
+            return client.PostAsync("/v1/otlp/v1/traces", content, CancellationToken.None);
+        });
+    }
+
     /// <summary>GETs <paramref name="path"/> in a closed loop; each answer counts as one "event" (a request served).</summary>
     public Task<PhaseResult> RunGetAsync(string name, string path, TimeSpan duration, Func<long> serverBytes) =>
         RunCoreAsync(name, 1, duration, serverBytes, (client, _) => client.GetAsync(path, CancellationToken.None));

@@ -1,6 +1,6 @@
 namespace Opsmeter.LoadTest;
 
-/// <summary>Benchmark and durability settings; <c>--phases single|batch|all</c> runs part of the benchmark while tuning.</summary>
+/// <summary>Benchmark and durability settings; <c>--phases single|batch|all</c> runs part of the benchmark while tuning; <c>otlp</c> compares OTLP with batch ingest.</summary>
 internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConcurrency, int BatchSize,
     string? Connection, string? Markdown, TimeSpan Warmup, string Phases, string? Keep, int? RollupIntervalSeconds)
 {

@@ -4,7 +4,7 @@ namespace Opsmeter.LoadTest;
 /// <code>
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- [benchmark] [--duration 20] [--concurrency 64]
 ///     [--batch-concurrency 4] [--batch-size 1000] [--warmup 3] [--connection CS] [--markdown FILE]
-///     [--phases single|batch|all] [--rollup-interval SECONDS]
+///     [--phases single|batch|all|otlp] [--rollup-interval SECONDS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- durability [--seconds 4] [--connection CS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- dashboard [--events 10000000] [--days 90] [--samples 20] [--keep DIR]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- policy [--duration 20] [--concurrency 64] [--budgets 20]

@@ -24,13 +24,30 @@ internal static class IngestBatch
     {
         var workspaceId = user.WorkspaceId();
         diagnostics.Set("WorkspaceId", workspaceId);
+        var results = await IngestAsync(workspaceId, body.Events!, validator, catalog, writer, retention, clock);
+        var response = new IngestBatchResponse(
+            Created: results.Count(r => r.Status == "created"),
+            Duplicates: results.Count(r => r.Status == "duplicate"),
+            Rejected: results.Count(r => r.Status == "rejected"),
+            Results: results);
+        return TypedResults.Json(response, statusCode: response.Rejected == 0 ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
+    }
+
+    /// <summary>
+    /// The batch path itself, shared with every other way events arrive in numbers (OTLP): each entry validated, bounded
+    /// by the workspace's retention and priced on its own, the accepted ones submitted to one group commit. Completes
+    /// only after that commit; throws <see cref="IngestUnavailableException"/> (503) when ingest cannot take them.
+    /// </summary>
+    public static async Task<IngestBatchItemResult[]> IngestAsync(Guid workspaceId, IReadOnlyList<IngestBatchItem> items,
+        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock)
+    {
         var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId);
         var receivedAt = clock.GetUtcNow();
-        var results = new IngestBatchItemResult[body.Events!.Count];
+        var results = new IngestBatchItemResult[items.Count];
         var accepted = new List<(int Index, PricedEvent Event)>(results.Length);
         for (var i = 0; i < results.Length; i++)
         {
-            var item = body.Events[i];
+            var item = items[i];
             var request = item.Take();
             // Synchronous: the event validator has no asynchronous rules, and its async path costs twice as much per event.
             var errors = request is null ? item.Errors
@@ -58,11 +75,6 @@ internal static class IngestBatch
             }
         }
 
-        var response = new IngestBatchResponse(
-            Created: results.Count(r => r.Status == "created"),
-            Duplicates: results.Count(r => r.Status == "duplicate"),
-            Rejected: results.Count(r => r.Status == "rejected"),
-            Results: results);
-        return TypedResults.Json(response, statusCode: response.Rejected == 0 ? StatusCodes.Status200OK : StatusCodes.Status207MultiStatus);
+        return results;
     }
 }

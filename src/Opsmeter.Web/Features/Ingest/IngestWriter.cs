@@ -22,7 +22,8 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     : BackgroundService
 {
     private readonly Channel<Submission> queue = Channel.CreateUnbounded<Submission>();
-    private static readonly Meter Meter = new("Opsmeter.Ingest");
+    /// <summary>Ingest's meter, shared by the ways events arrive (OTLP counts its spans here).</summary>
+    internal static readonly Meter Meter = new("Opsmeter.Ingest");
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("opsmeter.ingest.commit.duration", "ms", "Time to write and commit one group of events");
     private static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("opsmeter.ingest.commit.events", "{event}", "Events carried by one commit");
     private readonly IngestOptions settings = options.Value;

@@ -25,6 +25,13 @@ internal static class Providers
         ["x.ai"] = "xai",
         ["grok"] = "xai",
         ["cohere_chat"] = "cohere",
+        // OpenTelemetry's gen_ai.provider.name values, and the older gen_ai.system ones.
+        ["azure.ai.openai"] = "azure-openai",
+        ["az.ai.openai"] = "azure-openai",
+        ["gcp.gemini"] = "google",
+        ["gcp.vertex_ai"] = "google",
+        ["gcp.gen_ai"] = "google",
+        ["x_ai"] = "xai",
     };
 
     public static string Normalize(string provider)
