@@ -126,6 +126,61 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("user_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
+                {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("KeyHash")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("key_hash");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_used_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Prefix")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("prefix");
+
+                    b.Property<DateTimeOffset?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("revoked_at");
+
+                    b.PrimitiveCollection<string[]>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("scopes");
+
+                    b.HasKey("WorkspaceId", "Id")
+                        .HasName("pk_api_keys");
+
+                    b.HasIndex("KeyHash")
+                        .IsUnique()
+                        .HasDatabaseName("ix_api_keys_key_hash");
+
+                    b.ToTable("api_keys", (string)null);
+                });
+
             modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Budget", b =>
                 {
                     b.Property<Guid>("Id")
@@ -224,6 +279,250 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasDatabaseName("ix_budgets_workspace_id");
 
                     b.ToTable("budgets", (string)null);
+                });
+
+            modelBuilder.Entity("Opsmeter.Web.Features.Events.IngestKey", b =>
+                {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.Property<string>("ExternalRequestId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("external_request_id");
+
+                    b.Property<string>("CostStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("cost_status");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<Guid?>("PriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("price_id");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.HasKey("WorkspaceId", "ExternalRequestId")
+                        .HasName("pk_ingest_keys");
+
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_ingest_keys_received_at");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
+
+                    b.ToTable("ingest_keys", (string)null);
+                });
+
+            modelBuilder.Entity("Opsmeter.Web.Features.Events.LlmRequest", b =>
+                {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<long>("CacheWrite1hInputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_1h_input_tokens");
+
+                    b.Property<decimal>("CacheWriteCostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cache_write_cost_usd");
+
+                    b.Property<long>("CacheWriteInputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_input_tokens");
+
+                    b.Property<decimal>("CachedInputCostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cached_input_cost_usd");
+
+                    b.Property<long>("CachedInputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cached_input_tokens");
+
+                    b.Property<decimal?>("ClientCostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("client_cost_usd");
+
+                    b.Property<string>("CostSource")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("cost_source");
+
+                    b.Property<string>("CostStatus")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("cost_status");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<string>("DataMode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("data_mode");
+
+                    b.Property<string>("EndpointTag")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("endpoint_tag");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("ErrorCode")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("error_code");
+
+                    b.Property<string>("ExternalRequestId")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("external_request_id");
+
+                    b.Property<string>("FeatureTag")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("feature_tag");
+
+                    b.Property<long>("IngestXid")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("ingest_xid")
+                        .HasDefaultValueSql("pg_current_xact_id()::text::bigint");
+
+                    b.Property<decimal>("InputCostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("input_cost_usd");
+
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("input_tokens");
+
+                    b.Property<int?>("LatencyMs")
+                        .HasColumnType("integer")
+                        .HasColumnName("latency_ms");
+
+                    b.Property<string>("Metadata")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metadata");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("model");
+
+                    b.Property<decimal>("OutputCostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("output_cost_usd");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("output_tokens");
+
+                    b.Property<Guid?>("PriceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("price_id");
+
+                    b.Property<string>("PromptVersion")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("prompt_version");
+
+                    b.Property<string>("Provider")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("provider");
+
+                    b.Property<decimal>("ReasoningCostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("reasoning_cost_usd");
+
+                    b.Property<long>("ReasoningTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reasoning_tokens");
+
+                    b.Property<DateTimeOffset>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("ServiceTier")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("standard")
+                        .HasColumnName("service_tier");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("status");
+
+                    b.Property<string>("TenantId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("tenant_id");
+
+                    b.Property<long>("TotalTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total_tokens");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("WorkspaceId", "Id", "OccurredAt")
+                        .HasName("pk_llm_requests");
+
+                    b.HasIndex("IngestXid")
+                        .HasDatabaseName("ix_llm_requests_ingest_xid");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("IngestXid"), "brin");
+
+                    b.HasIndex("WorkspaceId", "ExternalRequestId")
+                        .HasDatabaseName("ix_llm_requests_workspace_id_external_request_id");
+
+                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "ByTime")
+                        .HasDatabaseName("ix_llm_requests_workspace_id_occurred_at");
+
+                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "Unpriced")
+                        .HasDatabaseName("ix_llm_requests_unpriced")
+                        .HasFilter("cost_status = 'unpriced'");
+
+                    b.ToTable("llm_requests", (string)null);
                 });
 
             modelBuilder.Entity("Opsmeter.Web.Features.Incidents.Incident", b =>
@@ -338,233 +637,6 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasDatabaseName("ix_incidents_budget_id_period_start_opened_threshold");
 
                     b.ToTable("incidents", (string)null);
-                });
-
-            modelBuilder.Entity("Opsmeter.Web.Features.Events.IngestKey", b =>
-                {
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.Property<string>("ExternalRequestId")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("external_request_id");
-
-                    b.Property<string>("CostStatus")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("cost_status");
-
-                    b.Property<decimal>("CostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("cost_usd");
-
-                    b.Property<DateTimeOffset>("OccurredAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("occurred_at");
-
-                    b.Property<Guid?>("PriceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("price_id");
-
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at");
-
-                    b.HasKey("WorkspaceId", "ExternalRequestId")
-                        .HasName("pk_ingest_keys");
-
-                    b.HasIndex("ReceivedAt")
-                        .HasDatabaseName("ix_ingest_keys_received_at");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
-
-                    b.ToTable("ingest_keys", (string)null);
-                });
-
-            modelBuilder.Entity("Opsmeter.Web.Features.Events.LlmRequest", b =>
-                {
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("OccurredAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("occurred_at");
-
-                    b.Property<decimal>("CacheWriteCostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("cache_write_cost_usd");
-
-                    b.Property<long>("CacheWriteInputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("cache_write_input_tokens");
-
-                    b.Property<decimal>("CachedInputCostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("cached_input_cost_usd");
-
-                    b.Property<long>("CachedInputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("cached_input_tokens");
-
-                    b.Property<decimal?>("ClientCostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("client_cost_usd");
-
-                    b.Property<string>("CostStatus")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("cost_status");
-
-                    b.Property<decimal>("CostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("cost_usd");
-
-                    b.Property<string>("DataMode")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("data_mode");
-
-                    b.Property<string>("EndpointTag")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("endpoint_tag");
-
-                    b.Property<string>("Environment")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("environment");
-
-                    b.Property<string>("ErrorCode")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("error_code");
-
-                    b.Property<string>("ExternalRequestId")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("external_request_id");
-
-                    b.Property<string>("FeatureTag")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("feature_tag");
-
-                    b.Property<long>("IngestXid")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint")
-                        .HasColumnName("ingest_xid")
-                        .HasDefaultValueSql("pg_current_xact_id()::text::bigint");
-
-                    b.Property<decimal>("InputCostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("input_cost_usd");
-
-                    b.Property<long>("InputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("input_tokens");
-
-                    b.Property<int?>("LatencyMs")
-                        .HasColumnType("integer")
-                        .HasColumnName("latency_ms");
-
-                    b.Property<string>("Metadata")
-                        .HasColumnType("jsonb")
-                        .HasColumnName("metadata");
-
-                    b.Property<string>("Model")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("model");
-
-                    b.Property<decimal>("OutputCostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("output_cost_usd");
-
-                    b.Property<long>("OutputTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("output_tokens");
-
-                    b.Property<Guid?>("PriceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("price_id");
-
-                    b.Property<string>("PromptVersion")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("prompt_version");
-
-                    b.Property<string>("Provider")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("provider");
-
-                    b.Property<decimal>("ReasoningCostUsd")
-                        .HasColumnType("numeric(20,10)")
-                        .HasColumnName("reasoning_cost_usd");
-
-                    b.Property<long>("ReasoningTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("reasoning_tokens");
-
-                    b.Property<DateTimeOffset>("ReceivedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("received_at");
-
-                    b.Property<string>("Status")
-                        .IsRequired()
-                        .HasMaxLength(16)
-                        .HasColumnType("character varying(16)")
-                        .HasColumnName("status");
-
-                    b.Property<string>("TenantId")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("tenant_id");
-
-                    b.Property<long>("TotalTokens")
-                        .HasColumnType("bigint")
-                        .HasColumnName("total_tokens");
-
-                    b.Property<string>("UserId")
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("user_id");
-
-                    b.HasKey("WorkspaceId", "Id", "OccurredAt")
-                        .HasName("pk_llm_requests");
-
-                    b.HasIndex("IngestXid")
-                        .HasDatabaseName("ix_llm_requests_ingest_xid");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("IngestXid"), "brin");
-
-                    b.HasIndex("WorkspaceId", "ExternalRequestId")
-                        .HasDatabaseName("ix_llm_requests_workspace_id_external_request_id");
-
-                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "ByTime")
-                        .HasDatabaseName("ix_llm_requests_workspace_id_occurred_at");
-
-                    b.HasIndex(new[] { "WorkspaceId", "OccurredAt" }, "Unpriced")
-                        .HasDatabaseName("ix_llm_requests_unpriced")
-                        .HasFilter("cost_status = 'unpriced'");
-
-                    b.ToTable("llm_requests", (string)null);
                 });
 
             modelBuilder.Entity("Opsmeter.Web.Features.Members.OpsmeterUser", b =>
@@ -813,6 +885,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("aliases");
 
+                    b.Property<decimal?>("CacheWrite1hPerMillionUsd")
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("cache_write_1h_per_million_usd");
+
                     b.Property<decimal?>("CacheWritePerMillionUsd")
                         .HasColumnType("numeric(18,8)")
                         .HasColumnName("cache_write_per_million_usd");
@@ -838,6 +914,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("kind");
+
+                    b.Property<decimal?>("LongContextCacheWrite1hPerMillionUsd")
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("long_context_cache_write_1h_per_million_usd");
 
                     b.Property<decimal?>("LongContextCacheWritePerMillionUsd")
                         .HasColumnType("numeric(18,8)")
@@ -879,6 +959,14 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("numeric(18,8)")
                         .HasColumnName("reasoning_per_million_usd");
 
+                    b.Property<string>("ServiceTier")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("standard")
+                        .HasColumnName("service_tier");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(512)
@@ -892,68 +980,13 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.HasKey("Id")
                         .HasName("pk_model_prices");
 
-                    b.HasIndex("WorkspaceId", "Provider", "Model", "EffectiveFrom")
+                    b.HasIndex("WorkspaceId", "Provider", "Model", "ServiceTier", "EffectiveFrom")
                         .IsUnique()
-                        .HasDatabaseName("ix_model_prices_workspace_id_provider_model_effective_from");
+                        .HasDatabaseName("ix_model_prices_workspace_id_provider_model_service_tier_effec");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("WorkspaceId", "Provider", "Model", "EffectiveFrom"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("WorkspaceId", "Provider", "Model", "ServiceTier", "EffectiveFrom"), false);
 
                     b.ToTable("model_prices", (string)null);
-                });
-
-            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
-                {
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.Property<Guid>("Id")
-                        .HasColumnType("uuid")
-                        .HasColumnName("id");
-
-                    b.Property<DateTimeOffset>("CreatedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("created_at");
-
-                    b.Property<string>("KeyHash")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)")
-                        .HasColumnName("key_hash");
-
-                    b.Property<DateTimeOffset?>("LastUsedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("last_used_at");
-
-                    b.Property<string>("Name")
-                        .IsRequired()
-                        .HasMaxLength(128)
-                        .HasColumnType("character varying(128)")
-                        .HasColumnName("name");
-
-                    b.Property<string>("Prefix")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("character varying(32)")
-                        .HasColumnName("prefix");
-
-                    b.Property<DateTimeOffset?>("RevokedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("revoked_at");
-
-                    b.PrimitiveCollection<string[]>("Scopes")
-                        .IsRequired()
-                        .HasColumnType("text[]")
-                        .HasColumnName("scopes");
-
-                    b.HasKey("WorkspaceId", "Id")
-                        .HasName("pk_api_keys");
-
-                    b.HasIndex("KeyHash")
-                        .IsUnique()
-                        .HasDatabaseName("ix_api_keys_key_hash");
-
-                    b.ToTable("api_keys", (string)null);
                 });
 
             modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.Workspace", b =>
@@ -1033,6 +1066,16 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasConstraintName("fk_user_tokens_users_user_id");
                 });
 
+            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
+                {
+                    b.HasOne("Opsmeter.Web.Features.Workspaces.Workspace", null)
+                        .WithMany()
+                        .HasForeignKey("WorkspaceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_api_keys_workspaces_workspace_id");
+                });
+
             modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Budget", b =>
                 {
                     b.HasOne("Opsmeter.Web.Features.Workspaces.Workspace", null)
@@ -1088,16 +1131,6 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_webhook_deliveries_webhook_channels_channel_id");
-                });
-
-            modelBuilder.Entity("Opsmeter.Web.Features.ApiKeys.ApiKey", b =>
-                {
-                    b.HasOne("Opsmeter.Web.Features.Workspaces.Workspace", null)
-                        .WithMany()
-                        .HasForeignKey("WorkspaceId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_api_keys_workspaces_workspace_id");
                 });
 #pragma warning restore 612, 618
         }
