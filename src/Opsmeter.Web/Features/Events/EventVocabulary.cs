@@ -34,3 +34,24 @@ internal static class CostStatuses
     public const string Unpriced = "unpriced";
     public const string ClientReported = "client_reported";
 }
+
+/// <summary>
+/// Where an event's cost came from (docs/api.md "Pricing catalog"): a global catalog row, the workspace's own row, the
+/// client's <c>costUsd</c> (no price found), or the provider's or gateway's billed figure. Null on an unpriced event.
+/// </summary>
+internal static class CostSources
+{
+    public const string Catalog = "catalog";
+    public const string Override = "override";
+    public const string ClientReported = "client_reported";
+    public const string ProviderReported = "provider_reported";
+}
+
+/// <summary>Who computed an event's <c>costUsd</c>: the client itself, or the provider or gateway that billed the call.</summary>
+internal static class CostReporters
+{
+    public const string Client = "client";
+    public const string Provider = "provider";
+
+    public static readonly string[] All = [Client, Provider];
+}

@@ -21,6 +21,9 @@ internal sealed class LlmRequest
     public long TotalTokens { get; init; }
     public long CachedInputTokens { get; init; }
     public long CacheWriteInputTokens { get; init; }
+
+    /// <summary>The 1-hour cache writes among <see cref="CacheWriteInputTokens"/>.</summary>
+    public long CacheWrite1hInputTokens { get; init; }
     public long ReasoningTokens { get; init; }
     public int? LatencyMs { get; init; }
     public required string Status { get; init; }
@@ -32,6 +35,12 @@ internal sealed class LlmRequest
     public decimal? ClientCostUsd { get; init; }
     public decimal CostUsd { get; init; }
     public required string CostStatus { get; init; }
+
+    /// <summary>standard, flex, priority or batch (Features/Pricing/ServiceTiers).</summary>
+    public string ServiceTier { get; init; } = "standard";
+
+    /// <summary>Where the cost came from (<see cref="CostSources"/>); null when the event is unpriced.</summary>
+    public string? CostSource { get; init; }
     public Guid? PriceId { get; init; }
     public decimal InputCostUsd { get; init; }
     public decimal CachedInputCostUsd { get; init; }
@@ -69,6 +78,9 @@ internal sealed class LlmRequestConfiguration : IEntityTypeConfiguration<LlmRequ
         builder.Property(r => r.DataMode).HasMaxLength(16);
         builder.Property(r => r.Environment).HasMaxLength(16);
         builder.Property(r => r.CostStatus).HasMaxLength(16);
+        builder.Property(r => r.CacheWrite1hInputTokens).HasColumnName("cache_write_1h_input_tokens");
+        builder.Property(r => r.ServiceTier).HasMaxLength(16).HasDefaultValue("standard");
+        builder.Property(r => r.CostSource).HasMaxLength(24);
         builder.Property(r => r.Metadata).HasColumnType("jsonb");
         foreach (var money in builder.Metadata.GetProperties().Where(p => p.ClrType == typeof(decimal) || p.ClrType == typeof(decimal?)))
         {

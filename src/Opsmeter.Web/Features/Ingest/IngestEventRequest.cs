@@ -24,6 +24,8 @@ public sealed record IngestEventRequest
     public long? TotalTokens { get; set; }
     public long? CachedInputTokens { get; set; }
     public long? CacheWriteInputTokens { get; set; }
+    public long? CacheWrite1hInputTokens { get; set; }
+    public string? ServiceTier { get; set; }
     public long? ReasoningTokens { get; set; }
     public long? LatencyMs { get; set; }
     public string? Status { get; set; }
@@ -37,6 +39,9 @@ public sealed record IngestEventRequest
     public DateTimeOffset? CreatedAt { get; set; }
 
     public decimal? CostUsd { get; set; }
+
+    /// <summary><c>client</c> (default) or <c>provider</c>: the provider or gateway billed <see cref="CostUsd"/>, which then is the cost.</summary>
+    public string? CostReportedBy { get; set; }
     public Dictionary<string, JsonElement>? Metadata { get; set; }
 
     [JsonIgnore]

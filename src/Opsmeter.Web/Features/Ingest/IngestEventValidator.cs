@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using FluentValidation;
 using Opsmeter.Web.Features.Events;
+using Opsmeter.Web.Features.Pricing;
 
 namespace Opsmeter.Web.Features.Ingest;
 
@@ -31,12 +32,17 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
         RuleFor(x => x.TotalTokens).InclusiveBetween(0, 2 * MaxTokens);
         RuleFor(x => x.CachedInputTokens).InclusiveBetween(0, MaxTokens);
         RuleFor(x => x.CacheWriteInputTokens).InclusiveBetween(0, MaxTokens);
+        RuleFor(x => x.CacheWrite1hInputTokens).InclusiveBetween(0, MaxTokens);
         RuleFor(x => x.ReasoningTokens).InclusiveBetween(0, MaxTokens);
         RuleFor(x => x.LatencyMs).InclusiveBetween(0, MaxLatencyMs);
         RuleFor(x => x.CachedInputTokens)
             .Must((x, cached) => (cached ?? 0) + (x.CacheWriteInputTokens ?? 0) <= x.InputTokens)
             .When(x => x.InputTokens is not null && (x.CachedInputTokens is not null || x.CacheWriteInputTokens is not null))
             .WithMessage("cachedInputTokens + cacheWriteInputTokens must not exceed inputTokens.");
+        RuleFor(x => x.CacheWrite1hInputTokens)
+            .Must((x, oneHour) => oneHour <= (x.CacheWriteInputTokens ?? 0))
+            .When(x => x.CacheWrite1hInputTokens is not null)
+            .WithMessage("cacheWrite1hInputTokens must not exceed cacheWriteInputTokens.");
         RuleFor(x => x.ReasoningTokens)
             .Must((x, reasoning) => reasoning <= x.OutputTokens)
             .When(x => x.OutputTokens is not null && x.ReasoningTokens is not null)
@@ -50,7 +56,12 @@ internal sealed class IngestEventValidator : AbstractValidator<IngestEventReques
             .When(x => x.When is not null)
             .OverridePropertyName("occurredAt")
             .WithMessage("occurredAt must not be more than 5 minutes in the future.");
+        RuleFor(x => x.ServiceTier).OneOf(ServiceTiers.All);
         RuleFor(x => x.CostUsd).GreaterThanOrEqualTo(0).LessThan(1_000_000_000m);
+        RuleFor(x => x.CostReportedBy).OneOf(CostReporters.All);
+        RuleFor(x => x.CostUsd).NotNull()
+            .When(x => string.Equals(x.CostReportedBy, CostReporters.Provider, StringComparison.OrdinalIgnoreCase))
+            .WithMessage("costUsd is required when costReportedBy is 'provider'.");
         RuleFor(x => x.Metadata!).Custom(ValidateMetadata).When(x => x.Metadata is not null);
         // Where a metadata value stands for the tenant or feature (Opsmeter.io SDKs), it must fit that column too.
         RuleFor(x => x.Tenant).MaximumLength(128).When(x => string.IsNullOrWhiteSpace(x.TenantId))

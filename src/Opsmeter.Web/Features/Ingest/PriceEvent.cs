@@ -31,18 +31,21 @@ internal static class PriceEvent
         }
 
         var occurredAt = (request.When ?? receivedAt).ToUniversalTime();
-        var usage = new TokenUsage(input, output, request.CachedInputTokens ?? 0, request.CacheWriteInputTokens ?? 0, request.ReasoningTokens ?? 0);
-        var price = catalog.Find(workspaceId, request.Provider!, request.Model!, occurredAt);
-        var cost = price is null ? CostBreakdown.Zero : CostCalculator.Calculate(price, usage);
+        var usage = new TokenUsage(input, output, request.CachedInputTokens ?? 0, request.CacheWriteInputTokens ?? 0, request.ReasoningTokens ?? 0,
+            request.CacheWrite1hInputTokens ?? 0);
+        var tier = ServiceTiers.Normalize(request.ServiceTier);
         // Money has at most 10 decimals on the wire and in the database; round the client's figure once, here.
         var clientCost = request.CostUsd is { } reported ? Round(reported) : (decimal?)null;
-        var costStatus = (price, clientCost) switch
+        var providerReported = string.Equals(request.CostReportedBy, CostReporters.Provider, StringComparison.OrdinalIgnoreCase);
+        var (price, cost) = providerReported ? ((ModelPrice?)null, CostBreakdown.Zero) : Priced(request, workspaceId, occurredAt, tier, usage, catalog, warnings);
+        var (costStatus, costSource) = (price, clientCost) switch
         {
-            (not null, _) => CostStatuses.Priced,
-            (null, not null) => CostStatuses.ClientReported,
-            _ => CostStatuses.Unpriced,
+            _ when providerReported => (CostStatuses.Priced, CostSources.ProviderReported),
+            (not null, _) => (CostStatuses.Priced, price.WorkspaceId is null ? CostSources.Catalog : CostSources.Override),
+            (null, not null) => (CostStatuses.ClientReported, CostSources.ClientReported),
+            _ => (CostStatuses.Unpriced, (string?)null),
         };
-        if (price is null)
+        if (price is null && !providerReported)
         {
             warnings.Add($"No catalog price for provider '{request.Provider}' model '{request.Model}': stored as {costStatus}.");
         }
@@ -64,6 +67,7 @@ internal static class PriceEvent
             TotalTokens = total,
             CachedInputTokens = usage.CachedInput,
             CacheWriteInputTokens = usage.CacheWriteInput,
+            CacheWrite1hInputTokens = usage.CacheWrite1hInput,
             ReasoningTokens = usage.Reasoning,
             LatencyMs = (int?)request.LatencyMs,
             Status = request.Status!.ToLowerInvariant(),
@@ -73,8 +77,10 @@ internal static class PriceEvent
             OccurredAt = occurredAt,
             ReceivedAt = receivedAt,
             ClientCostUsd = clientCost,
-            CostUsd = costStatus == CostStatuses.ClientReported ? clientCost!.Value : cost.Total,
+            CostUsd = costSource is CostSources.ClientReported or CostSources.ProviderReported ? clientCost!.Value : cost.Total,
             CostStatus = costStatus,
+            ServiceTier = tier,
+            CostSource = costSource,
             PriceId = price?.Id,
             InputCostUsd = Round(cost.Input),
             CachedInputCostUsd = Round(cost.CachedInput),
@@ -84,6 +90,19 @@ internal static class PriceEvent
             Metadata = StoredMetadata(request.Metadata),
         };
         return new PricedEvent(row, price, warnings);
+    }
+
+    /// <summary>The catalog's price of the call in its service tier and its cost (docs/api.md "Pricing catalog").</summary>
+    private static (ModelPrice? Price, CostBreakdown Cost) Priced(IngestEventRequest request, Guid workspaceId, DateTimeOffset occurredAt,
+        string tier, TokenUsage usage, PriceCatalog catalog, List<string> warnings)
+    {
+        var (price, cost, tierUnpublished) = catalog.Price(workspaceId, request.Provider!, request.Model!, occurredAt, tier, usage);
+        if (tierUnpublished)
+        {
+            warnings.Add($"No published {tier} price for provider '{request.Provider}' model '{request.Model}': priced at the standard price.");
+        }
+
+        return (price, cost);
     }
 
     /// <summary>The metadata as stored: <c>null</c> values mean absent and are dropped; nothing left is no metadata.</summary>

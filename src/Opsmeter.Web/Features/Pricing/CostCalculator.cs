@@ -1,7 +1,10 @@
 namespace Opsmeter.Web.Features.Pricing;
 
-/// <summary>Token counts of one call as the wire contract defines them: cached, cache-write and reasoning are parts of the totals.</summary>
-internal readonly record struct TokenUsage(long Input, long Output, long CachedInput, long CacheWriteInput, long Reasoning);
+/// <summary>
+/// Token counts of one call as the wire contract defines them: cached, cache-write and reasoning are parts of the totals,
+/// and the 1-hour cache writes are part of the cache writes.
+/// </summary>
+internal readonly record struct TokenUsage(long Input, long Output, long CachedInput, long CacheWriteInput, long Reasoning, long CacheWrite1hInput = 0);
 
 /// <summary>The cost of one call, part by part. Parts are exact; only <see cref="Total"/> is rounded.</summary>
 internal readonly record struct CostBreakdown(decimal Input, decimal CachedInput, decimal CacheWrite, decimal Output, decimal Reasoning)
@@ -18,22 +21,24 @@ internal static class CostCalculator
 {
     private const decimal TokensPerUnit = 1_000_000m;
 
-    public static CostBreakdown Calculate(ModelPrice price, TokenUsage usage)
+    /// <summary>The cost of <paramref name="usage"/> at <paramref name="price"/>, each price times <paramref name="multiplier"/> (a service tier's).</summary>
+    public static CostBreakdown Calculate(ModelPrice price, TokenUsage usage, decimal multiplier = 1m)
     {
         var longContext = price.LongContextThresholdTokens is { } threshold && usage.Input > threshold;
         var input = longContext ? price.LongContextInputPerMillionUsd ?? price.InputPerMillionUsd : price.InputPerMillionUsd;
         var output = longContext ? price.LongContextOutputPerMillionUsd ?? price.OutputPerMillionUsd : price.OutputPerMillionUsd;
         var cached = (longContext ? price.LongContextCachedInputPerMillionUsd : null) ?? price.CachedInputPerMillionUsd ?? input;
         var cacheWrite = (longContext ? price.LongContextCacheWritePerMillionUsd : null) ?? price.CacheWritePerMillionUsd ?? input;
+        var cacheWrite1h = (longContext ? price.LongContextCacheWrite1hPerMillionUsd : null) ?? price.CacheWrite1hPerMillionUsd ?? cacheWrite;
         var reasoning = price.ReasoningPerMillionUsd ?? output;
 
         var plainInput = usage.Input - usage.CachedInput - usage.CacheWriteInput;
         var plainOutput = usage.Output - usage.Reasoning;
         return new CostBreakdown(
-            Input: plainInput * input / TokensPerUnit,
-            CachedInput: usage.CachedInput * cached / TokensPerUnit,
-            CacheWrite: usage.CacheWriteInput * cacheWrite / TokensPerUnit,
-            Output: plainOutput * output / TokensPerUnit,
-            Reasoning: usage.Reasoning * reasoning / TokensPerUnit);
+            Input: plainInput * input * multiplier / TokensPerUnit,
+            CachedInput: usage.CachedInput * cached * multiplier / TokensPerUnit,
+            CacheWrite: ((usage.CacheWriteInput - usage.CacheWrite1hInput) * cacheWrite + usage.CacheWrite1hInput * cacheWrite1h) * multiplier / TokensPerUnit,
+            Output: plainOutput * output * multiplier / TokensPerUnit,
+            Reasoning: usage.Reasoning * reasoning * multiplier / TokensPerUnit);
     }
 }

@@ -24,15 +24,20 @@ internal static partial class ModelNames
     }
 
     /// <summary>
-    /// The keys to try for <paramref name="name"/>, most specific first: the name itself, then with
-    /// Bedrock's region prefix, version suffix, date stamps and "-latest"/"-preview" tags taken off one
-    /// by one, then (for ids that carry a vendor, such as Bedrock's "anthropic.") without the vendor.
+    /// The keys to try for <paramref name="name"/>, most specific first: the name itself with its version suffix,
+    /// date stamps and "-latest"/"-preview" tags taken off one by one, then the same without Bedrock's region
+    /// prefix, then (for ids that carry a vendor, such as Bedrock's "anthropic.") without the vendor.
     /// </summary>
     public static IEnumerable<string> Candidates(string name)
     {
         var key = Key(name);
+        // A Bedrock version without a "v" ("openai.gpt-oss-120b-1:0") reads like part of the name once ':' is a '-':
+        // take it off while the colon still marks it.
+        var unversioned = BedrockVersion().IsMatch(name) ? Key(BedrockVersion().Replace(name.Trim(), "")) : key;
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var candidate in Shortenings(RegionPrefix().Replace(key, "")).Prepend(key))
+        // With the region first (a regional inference profile has rows of its own), then without it.
+        foreach (var candidate in Shortenings(key).Concat(Shortenings(unversioned))
+                     .Concat(Shortenings(RegionPrefix().Replace(unversioned, ""))))
         {
             if (seen.Add(candidate))
             {
@@ -55,6 +60,26 @@ internal static partial class ModelNames
     {
         var match = VendorPrefix().Match(RegionPrefix().Replace(Key(name), ""));
         return match.Success ? match.Groups["vendor"].Value : null;
+    }
+
+    /// <summary>
+    /// The date stamp a name carries ("2312" in <c>mistral-medium-2312</c>, "20250929" in
+    /// <c>us.anthropic.claude-sonnet-4-5-20250929-v1:0</c>), or null: the last date among the tags its shortening takes off.
+    /// </summary>
+    public static string? DateStamp(string name)
+    {
+        var current = RegionPrefix().Replace(Key(name), "");
+        while (Suffix().Match(current) is { Success: true } match)
+        {
+            if (Date().IsMatch(match.Value))
+            {
+                return match.Value.TrimStart('-');
+            }
+
+            current = current[..match.Index];
+        }
+
+        return null;
     }
 
     private static IEnumerable<string> Shortenings(string key)
@@ -81,4 +106,10 @@ internal static partial class ModelNames
     // "-20250929", "-08-2024", "-05-20", "-2411"), or a moving tag ("-latest", "-preview", "-exp").
     [GeneratedRegex(@"((?<=-v\d+)-\d+|-(v\d+|\d{4}-\d{2}-\d{2}|\d{8}|\d{2}-\d{4}|\d{2}-\d{2}|\d{4}|\d{3}|latest|preview|exp))$")]
     private static partial Regex Suffix();
+
+    [GeneratedRegex(@"-\d+:\d+$")]
+    private static partial Regex BedrockVersion();
+
+    [GeneratedRegex(@"^-(\d{4}-\d{2}-\d{2}|\d{8}|\d{2}-\d{4}|\d{2}-\d{2}|\d{4})$")]
+    private static partial Regex Date();
 }

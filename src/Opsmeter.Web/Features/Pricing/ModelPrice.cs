@@ -7,7 +7,9 @@ namespace Opsmeter.Web.Features.Pricing;
 /// One version of a model's price, in USD per million tokens. Rows are appended, never overwritten:
 /// a new price is a new row with a later <see cref="EffectiveFrom"/>, so every priced event can point
 /// at the exact row that priced it. <see cref="WorkspaceId"/> is null for the global catalog and set
-/// for a workspace's own override.
+/// for a workspace's own override. <see cref="ServiceTier"/> is <c>standard</c> for the rows that names match; a row
+/// of another tier is that model's published price in the tier (OpenAI's priority and flex prices), found through
+/// the standard row (see <see cref="ServiceTiers"/>).
 /// </summary>
 internal sealed class ModelPrice
 {
@@ -17,17 +19,22 @@ internal sealed class ModelPrice
     public required string Model { get; init; }
     public string[] Aliases { get; init; } = [];
     public string Kind { get; init; } = "chat";
+    public string ServiceTier { get; init; } = ServiceTiers.Standard;
     public DateTimeOffset EffectiveFrom { get; init; }
     public decimal InputPerMillionUsd { get; init; }
     public decimal OutputPerMillionUsd { get; init; }
     public decimal? CachedInputPerMillionUsd { get; init; }
     public decimal? CacheWritePerMillionUsd { get; init; }
+
+    /// <summary>Writes to a 1-hour cache (Anthropic: 2× input); null falls back to <see cref="CacheWritePerMillionUsd"/>.</summary>
+    public decimal? CacheWrite1hPerMillionUsd { get; init; }
     public decimal? ReasoningPerMillionUsd { get; init; }
     public long? LongContextThresholdTokens { get; init; }
     public decimal? LongContextInputPerMillionUsd { get; init; }
     public decimal? LongContextOutputPerMillionUsd { get; init; }
     public decimal? LongContextCachedInputPerMillionUsd { get; init; }
     public decimal? LongContextCacheWritePerMillionUsd { get; init; }
+    public decimal? LongContextCacheWrite1hPerMillionUsd { get; init; }
     public required string Source { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
 
@@ -54,6 +61,9 @@ internal sealed class ModelPriceConfiguration : IEntityTypeConfiguration<ModelPr
         builder.Property(p => p.Provider).HasMaxLength(64);
         builder.Property(p => p.Model).HasMaxLength(128);
         builder.Property(p => p.Kind).HasMaxLength(16);
+        builder.Property(p => p.CacheWrite1hPerMillionUsd).HasColumnName("cache_write_1h_per_million_usd");
+        builder.Property(p => p.LongContextCacheWrite1hPerMillionUsd).HasColumnName("long_context_cache_write_1h_per_million_usd");
+        builder.Property(p => p.ServiceTier).HasMaxLength(16).HasDefaultValue(ServiceTiers.Standard);
         builder.Property(p => p.Source).HasMaxLength(512);
         builder.Property(p => p.CreatedBy).HasMaxLength(128);
         builder.Property(p => p.Reason).HasMaxLength(512);
@@ -64,6 +74,6 @@ internal sealed class ModelPriceConfiguration : IEntityTypeConfiguration<ModelPr
             price.SetColumnType("numeric(18,8)");
         }
 
-        builder.HasIndex(p => new { p.WorkspaceId, p.Provider, p.Model, p.EffectiveFrom }).IsUnique().AreNullsDistinct(false);
+        builder.HasIndex(p => new { p.WorkspaceId, p.Provider, p.Model, p.ServiceTier, p.EffectiveFrom }).IsUnique().AreNullsDistinct(false);
     }
 }

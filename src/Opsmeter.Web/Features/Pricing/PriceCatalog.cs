@@ -3,6 +3,9 @@ using System.Collections.Frozen;
 
 namespace Opsmeter.Web.Features.Pricing;
 
+/// <summary>The row that prices an event in its service tier, and the factor the tier applies to that row's prices.</summary>
+internal sealed record TierPrice(ModelPrice Row, decimal Multiplier);
+
 /// <summary>
 /// The price rows in memory, indexed for matching, so that pricing an event costs microseconds and no
 /// database round trip. The snapshot is immutable and swapped whole by <see cref="Load"/> when prices
@@ -47,31 +50,74 @@ internal sealed class PriceCatalog
         return null;
     }
 
+    /// <summary>
+    /// What a call costs: the row in force for its name at <paramref name="at"/>, in its service tier, and the cost parts.
+    /// A tier without a published price is priced at the standard price (<c>TierUnpublished</c>: say so to the client).
+    /// Null price: nothing covers the name then.
+    /// </summary>
+    public (ModelPrice? Price, CostBreakdown Cost, bool TierUnpublished) Price(Guid workspaceId, string provider, string model, DateTimeOffset at,
+        string tier, TokenUsage usage)
+    {
+        if (Find(workspaceId, provider, model, at) is not { } standard)
+        {
+            return (null, CostBreakdown.Zero, false);
+        }
+
+        return InTier(standard, tier, at) is { } inTier
+            ? (inTier.Row, CostCalculator.Calculate(inTier.Row, usage, inTier.Multiplier), false)
+            : (standard, CostCalculator.Calculate(standard, usage), true);
+    }
+
+    /// <summary>
+    /// The price of <paramref name="standard"/>'s model in <paramref name="tier"/> at <paramref name="at"/>: the model's
+    /// own row of that tier, else the standard row times the provider's published multiplier, else null (no published price).
+    /// </summary>
+    public TierPrice? InTier(ModelPrice standard, string tier, DateTimeOffset at)
+    {
+        if (tier == ServiceTiers.Standard)
+        {
+            return new TierPrice(standard, 1m);
+        }
+
+        if (snapshot.ByTier.TryGetValue((standard.WorkspaceId ?? Guid.Empty, standard.Provider, standard.Model, tier), out var versions)
+            && InForce(versions, at) is { } row)
+        {
+            return new TierPrice(row, 1m);
+        }
+
+        return ServiceTiers.Multiplier(standard.Provider, tier) is { } multiplier ? new TierPrice(standard, multiplier) : null;
+    }
+
     /// <summary>The rows in force at <paramref name="at"/> in the global catalog, for the public listing.</summary>
     public IEnumerable<ModelPrice> InForceAt(DateTimeOffset at) =>
         snapshot.ById.Values
             .Where(p => p.WorkspaceId is null && p.RetiredAt is null && p.EffectiveFrom <= at)
-            .GroupBy(p => (p.Provider, p.Model))
+            .GroupBy(p => (p.Provider, p.Model, p.ServiceTier))
             .Select(g => g.MaxBy(p => p.EffectiveFrom)!)
-            .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal);
+            .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal)
+            .ThenBy(p => p.ServiceTier == ServiceTiers.Standard ? "" : p.ServiceTier, StringComparer.Ordinal);
 
     /// <summary>
     /// The price rows <paramref name="model"/> can match, in the order to try them: the provider itself before its
     /// fallbacks, the most specific spelling of the name before shorter ones, and for each spelling the
-    /// workspace's own override before the global catalog.
+    /// workspace's own override before the global catalog. A name that carries a date stamp never falls back to a row
+    /// of another date (<c>mistral-medium-2604</c> is not the retired <c>mistral-medium-2312</c>, whatever its aliases).
     /// </summary>
     private static ModelPrice[][] Matches(Snapshot current, Guid workspaceId, string provider, string model)
     {
         var canonicalProvider = Providers.Normalize(provider);
         Guid[] owners = current.HasOverrides ? [workspaceId, Guid.Empty] : [Guid.Empty];
+        var date = ModelNames.DateStamp(model);
         var matches = new List<ModelPrice[]>();
         foreach (var candidateProvider in Providers.Fallbacks(canonicalProvider, model).Prepend(canonicalProvider))
         {
             foreach (var key in ModelNames.Candidates(model))
             {
+                var dateTakenOff = date is not null && ModelNames.DateStamp(key) != date;
                 foreach (var owner in owners)
                 {
-                    if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions))
+                    if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions)
+                        && !(dateTakenOff && ModelNames.DateStamp(versions[0].Model) is { } rowDate && rowDate != date))
                     {
                         matches.Add(versions);
                     }
@@ -97,6 +143,7 @@ internal sealed class PriceCatalog
 
     private sealed record Snapshot(
         FrozenDictionary<(Guid Owner, string Provider, string Key), ModelPrice[]> ByKey,
+        FrozenDictionary<(Guid Owner, string Provider, string Model, string Tier), ModelPrice[]> ByTier,
         FrozenDictionary<Guid, ModelPrice> ById,
         bool HasOverrides)
     {
@@ -109,13 +156,15 @@ internal sealed class PriceCatalog
         {
             var all = rows.ToList();
             // Retired rows price nothing, but stay findable by id: the events they priced still point at them.
-            var byKey = all
-                .Where(p => p.RetiredAt is null)
+            var byKey = all.Where(p => p.ServiceTier == ServiceTiers.Standard && p.RetiredAt is null)
                 .SelectMany(p => p.Aliases.Prepend(p.Model).Select(name =>
                     (Key: (p.WorkspaceId ?? Guid.Empty, Providers.Normalize(p.Provider), ModelNames.Key(name)), Price: p)))
                 .GroupBy(x => x.Key, x => x.Price)
                 .ToFrozenDictionary(g => g.Key, g => g.Distinct().OrderByDescending(p => p.EffectiveFrom).ToArray());
-            return new Snapshot(byKey, all.ToFrozenDictionary(p => p.Id), all.Any(p => p.WorkspaceId is not null));
+            var byTier = all.Where(p => p.ServiceTier != ServiceTiers.Standard && p.RetiredAt is null)
+                .GroupBy(p => (p.WorkspaceId ?? Guid.Empty, p.Provider, p.Model, p.ServiceTier))
+                .ToFrozenDictionary(g => g.Key, g => g.OrderByDescending(p => p.EffectiveFrom).ToArray());
+            return new Snapshot(byKey, byTier, all.ToFrozenDictionary(p => p.Id), all.Any(p => p.WorkspaceId is not null));
         }
     }
 }

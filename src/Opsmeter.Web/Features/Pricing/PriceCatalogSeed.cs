@@ -41,9 +41,11 @@ internal static class PriceCatalogSeed
         return missing.Count;
     }
 
-    internal static Guid StableId(string provider, string model, DateTimeOffset effectiveFrom)
+    /// <summary>The row's id; a standard row's id leaves the tier out, so the ids shipped before tiers existed stay the same.</summary>
+    internal static Guid StableId(string provider, string model, DateTimeOffset effectiveFrom, string serviceTier = ServiceTiers.Standard)
     {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{provider}|{model}|{effectiveFrom.UtcTicks}"));
+        var tier = serviceTier == ServiceTiers.Standard ? "" : $"|{serviceTier}";
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{provider}|{model}|{effectiveFrom.UtcTicks}{tier}"));
         return new Guid(bytes.AsSpan(0, 16));
     }
 
@@ -51,31 +53,35 @@ internal static class PriceCatalogSeed
 
     internal sealed record SeedLongContext(
         long ThresholdTokens, decimal InputPerMillionUsd, decimal OutputPerMillionUsd,
-        decimal? CachedInputPerMillionUsd, decimal? CacheWritePerMillionUsd);
+        decimal? CachedInputPerMillionUsd, decimal? CacheWritePerMillionUsd, decimal? CacheWrite1hPerMillionUsd = null);
 
     internal sealed record SeedRow(
         string Provider, string Model, string[]? Aliases, string? Kind, DateTimeOffset EffectiveFrom,
         decimal InputPerMillionUsd, decimal OutputPerMillionUsd, decimal? CachedInputPerMillionUsd,
-        decimal? CacheWritePerMillionUsd, decimal? ReasoningPerMillionUsd, SeedLongContext? LongContext, string Source)
+        decimal? CacheWritePerMillionUsd, decimal? ReasoningPerMillionUsd, SeedLongContext? LongContext, string Source,
+        decimal? CacheWrite1hPerMillionUsd = null, string? ServiceTier = null)
     {
         public ModelPrice ToPrice(DateTimeOffset createdAt) => new()
         {
-            Id = StableId(Provider, Model, EffectiveFrom),
+            Id = StableId(Provider, Model, EffectiveFrom, ServiceTiers.Normalize(ServiceTier)),
             Provider = Provider,
             Model = Model,
             Aliases = Aliases ?? [],
             Kind = Kind ?? "chat",
+            ServiceTier = ServiceTiers.Normalize(ServiceTier),
             EffectiveFrom = EffectiveFrom.ToUniversalTime(),
             InputPerMillionUsd = InputPerMillionUsd,
             OutputPerMillionUsd = OutputPerMillionUsd,
             CachedInputPerMillionUsd = CachedInputPerMillionUsd,
             CacheWritePerMillionUsd = CacheWritePerMillionUsd,
+            CacheWrite1hPerMillionUsd = CacheWrite1hPerMillionUsd,
             ReasoningPerMillionUsd = ReasoningPerMillionUsd,
             LongContextThresholdTokens = LongContext?.ThresholdTokens,
             LongContextInputPerMillionUsd = LongContext?.InputPerMillionUsd,
             LongContextOutputPerMillionUsd = LongContext?.OutputPerMillionUsd,
             LongContextCachedInputPerMillionUsd = LongContext?.CachedInputPerMillionUsd,
             LongContextCacheWritePerMillionUsd = LongContext?.CacheWritePerMillionUsd,
+            LongContextCacheWrite1hPerMillionUsd = LongContext?.CacheWrite1hPerMillionUsd,
             Source = Source,
             CreatedAt = createdAt,
         };

@@ -1,6 +1,6 @@
 namespace Opsmeter.Web.Features.Pricing;
 
-/// <summary>Provider names as clients send them, mapped onto the catalog's ten provider ids.</summary>
+/// <summary>Provider names as clients send them, mapped onto the catalog's provider ids.</summary>
 internal static class Providers
 {
     private static readonly Dictionary<string, string> Synonyms = new(StringComparer.OrdinalIgnoreCase)
@@ -11,9 +11,14 @@ internal static class Providers
         ["gemini"] = "google",
         ["google-ai"] = "google",
         ["google_genai"] = "google",
-        ["vertex"] = "google",
-        ["vertex_ai"] = "google",
-        ["vertexai"] = "google",
+        // Vertex AI is priced by Google Cloud's own list (Features/Pricing/Catalog: provider "vertex-ai"), not the Gemini API's.
+        ["vertex"] = "vertex-ai",
+        ["vertex_ai"] = "vertex-ai",
+        ["vertexai"] = "vertex-ai",
+        ["google-vertex"] = "vertex-ai",
+        ["google_vertex"] = "vertex-ai",
+        ["google-vertex-ai"] = "vertex-ai",
+        ["gcp.vertex_ai"] = "vertex-ai",
         ["aws"] = "bedrock",
         ["aws-bedrock"] = "bedrock",
         ["aws_bedrock"] = "bedrock",
@@ -29,7 +34,6 @@ internal static class Providers
         ["azure.ai.openai"] = "azure-openai",
         ["az.ai.openai"] = "azure-openai",
         ["gcp.gemini"] = "google",
-        ["gcp.vertex_ai"] = "google",
         ["gcp.gen_ai"] = "google",
         ["x_ai"] = "xai",
     };

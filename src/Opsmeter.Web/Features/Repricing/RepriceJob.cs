@@ -1,6 +1,7 @@
 using Hangfire;
 using Npgsql;
 using NpgsqlTypes;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Usage;
 
@@ -23,7 +24,7 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
 
     private const string NextBatch = """
         SELECT id, occurred_at, provider, model, input_tokens, output_tokens, cached_input_tokens, cache_write_input_tokens,
-               reasoning_tokens, external_request_id
+               reasoning_tokens, cache_write_1h_input_tokens, service_tier
         FROM llm_requests
         WHERE workspace_id = @workspace AND cost_status = 'unpriced' AND (occurred_at, id) > (@after_time, @after_id)
         ORDER BY occurred_at, id
@@ -33,10 +34,10 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
 
     private const string Price = """
         WITH priced AS (
-            SELECT * FROM unnest(@ids, @occurred, @price_ids, @costs, @input, @cached, @write, @output, @reasoning)
-                AS p(id, occurred_at, price_id, cost_usd, input_cost, cached_cost, write_cost, output_cost, reasoning_cost)),
+            SELECT * FROM unnest(@ids, @occurred, @price_ids, @sources, @costs, @input, @cached, @write, @output, @reasoning)
+                AS p(id, occurred_at, price_id, cost_source, cost_usd, input_cost, cached_cost, write_cost, output_cost, reasoning_cost)),
         updated AS (
-            UPDATE llm_requests r SET cost_usd = p.cost_usd, cost_status = 'priced', price_id = p.price_id,
+            UPDATE llm_requests r SET cost_usd = p.cost_usd, cost_status = 'priced', price_id = p.price_id, cost_source = p.cost_source,
                 input_cost_usd = p.input_cost, cached_input_cost_usd = p.cached_cost, cache_write_cost_usd = p.write_cost,
                 output_cost_usd = p.output_cost, reasoning_cost_usd = p.reasoning_cost,
                 ingest_xid = pg_current_xact_id()::text::bigint
@@ -67,9 +68,9 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
 
             after = (batch[^1].OccurredAt, batch[^1].Id);
             var priced = batch
-                .Select(e => (Event: e, Price: catalog.Find(workspaceId, e.Provider, e.Model, e.OccurredAt)))
-                .Where(x => x.Price is not null)
-                .Select(x => (x.Event, Price: x.Price!, Cost: CostCalculator.Calculate(x.Price!, x.Event.Usage)))
+                .Select(e => (Event: e, Priced: catalog.Price(workspaceId, e.Provider, e.Model, e.OccurredAt, e.Tier, e.Usage)))
+                .Where(x => x.Priced.Price is not null)
+                .Select(x => (x.Event, Price: x.Priced.Price!, x.Priced.Cost))
                 .ToList();
             if (priced.Count > 0)
             {
@@ -79,12 +80,13 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
                 update.Parameters.AddWithValue("ids", priced.Select(p => p.Event.Id).ToArray());
                 update.Parameters.Add(new NpgsqlParameter("occurred", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = priced.Select(p => p.Event.OccurredAt).ToArray() });
                 update.Parameters.AddWithValue("price_ids", priced.Select(p => p.Price.Id).ToArray());
+                update.Parameters.AddWithValue("sources", priced.Select(p => p.Price.WorkspaceId is null ? CostSources.Catalog : CostSources.Override).ToArray());
                 update.Parameters.AddWithValue("costs", priced.Select(p => p.Cost.Total).ToArray());
-                update.Parameters.AddWithValue("input", priced.Select(p => p.Cost.Input).ToArray());
-                update.Parameters.AddWithValue("cached", priced.Select(p => p.Cost.CachedInput).ToArray());
-                update.Parameters.AddWithValue("write", priced.Select(p => p.Cost.CacheWrite).ToArray());
-                update.Parameters.AddWithValue("output", priced.Select(p => p.Cost.Output).ToArray());
-                update.Parameters.AddWithValue("reasoning", priced.Select(p => p.Cost.Reasoning).ToArray());
+                update.Parameters.AddWithValue("input", priced.Select(p => Round(p.Cost.Input)).ToArray());
+                update.Parameters.AddWithValue("cached", priced.Select(p => Round(p.Cost.CachedInput)).ToArray());
+                update.Parameters.AddWithValue("write", priced.Select(p => Round(p.Cost.CacheWrite)).ToArray());
+                update.Parameters.AddWithValue("output", priced.Select(p => Round(p.Cost.Output)).ToArray());
+                update.Parameters.AddWithValue("reasoning", priced.Select(p => Round(p.Cost.Reasoning)).ToArray());
                 await update.ExecuteNonQueryAsync(ct);
                 (events, dollars) = (events + priced.Count, dollars + priced.Sum(p => p.Cost.Total));
             }
@@ -96,7 +98,10 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
         return new RepriceResult(events, dollars);
     }
 
-    private sealed record UnpricedEvent(Guid Id, DateTimeOffset OccurredAt, string Provider, string Model, TokenUsage Usage);
+    private sealed record UnpricedEvent(Guid Id, DateTimeOffset OccurredAt, string Provider, string Model, TokenUsage Usage, string Tier);
+
+    /// <summary>A part as ingest stores it: 10 decimals, midpoint away from zero (the total is rounded from the exact parts).</summary>
+    private static decimal Round(decimal part) => Math.Round(part, CostBreakdown.Decimals, MidpointRounding.AwayFromZero);
 
     private static async Task<List<UnpricedEvent>> ReadBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
         (DateTimeOffset Time, Guid Id) after, CancellationToken ct)
@@ -111,7 +116,8 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
         while (await reader.ReadAsync(ct))
         {
             batch.Add(new UnpricedEvent(reader.GetGuid(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetString(2), reader.GetString(3),
-                new TokenUsage(reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8))));
+                new TokenUsage(reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8), reader.GetInt64(9)),
+                reader.GetString(10)));
         }
 
         return batch;

@@ -54,6 +54,7 @@ public sealed class DrillDownTests(OpsmeterApp app)
         Assert.Contains("data-figure=\"cost\">$0.003500<", detail, StringComparison.Ordinal);
         Assert.Contains("$0.002500", detail, StringComparison.Ordinal); // input part
         Assert.Contains("Priced by openai / gpt-4o", detail, StringComparison.Ordinal);
+        Assert.Contains("Cost source: <strong>catalog</strong>; service tier: standard", detail, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("<h1>Not found</h1>", notFoundPage, StringComparison.Ordinal);
     }

@@ -284,4 +284,34 @@ public sealed class IngestEventValidatorTests
     [InlineData("""{"feature":"a\ud800b"}""", "metadata.feature")]
     public void A_metadata_string_that_is_not_text_is_a_field_error_never_an_exception(string json, string key) =>
         AssertOnlyError(Valid() with { Metadata = Metadata(json) }, key);
+
+    [Fact]
+    public void One_hour_cache_writes_must_not_exceed_cache_writes()
+    {
+        AssertValid(Valid() with { InputTokens = 100, CacheWriteInputTokens = 50, CacheWrite1hInputTokens = 50 });
+        AssertOnlyError(Valid() with { InputTokens = 100, CacheWriteInputTokens = 50, CacheWrite1hInputTokens = 51 }, "cacheWrite1hInputTokens");
+        AssertOnlyError(Valid() with { InputTokens = 100, CacheWrite1hInputTokens = 1 }, "cacheWrite1hInputTokens");
+        AssertOnlyError(Valid() with { CacheWrite1hInputTokens = -1 }, "cacheWrite1hInputTokens");
+    }
+
+    [Theory]
+    [InlineData("standard")]
+    [InlineData("flex")]
+    [InlineData("Priority")]
+    [InlineData("batch")]
+    public void Known_service_tiers_are_accepted(string tier) => AssertValid(Valid() with { ServiceTier = tier });
+
+    [Theory]
+    [InlineData("scale")]
+    [InlineData("default")]
+    [InlineData("")]
+    public void Other_service_tiers_are_a_field_error(string tier) => AssertOnlyError(Valid() with { ServiceTier = tier }, "serviceTier");
+
+    [Fact]
+    public void A_provider_reported_cost_needs_the_cost()
+    {
+        AssertValid(Valid() with { CostUsd = 0.01m, CostReportedBy = "provider" });
+        AssertOnlyError(Valid() with { CostReportedBy = "provider" }, "costUsd");
+        AssertOnlyError(Valid() with { CostUsd = 0.01m, CostReportedBy = "gateway" }, "costReportedBy");
+    }
 }

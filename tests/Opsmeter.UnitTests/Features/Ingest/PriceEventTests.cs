@@ -221,4 +221,89 @@ public sealed class PriceEventTests
 
         Assert.Equal("""{"team":"a","n":3}""", row.Metadata);
     }
+
+    [Fact]
+    public void A_catalog_priced_event_records_its_cost_source_and_standard_tier()
+    {
+        var row = Price(Request()).Row;
+
+        Assert.Equal("catalog", row.CostSource);
+        Assert.Equal("standard", row.ServiceTier);
+    }
+
+    [Fact]
+    public void A_workspace_row_is_an_override()
+    {
+        var catalog = new PriceCatalog();
+        catalog.Load([.. PriceCatalogSeed.ShippedRows(ReceivedAt), new ModelPrice
+        {
+            Id = Guid.NewGuid(), WorkspaceId = Workspace, Provider = "openai", Model = "gpt-4o-mini",
+            EffectiveFrom = ReceivedAt.AddDays(-1), InputPerMillionUsd = 0.1m, OutputPerMillionUsd = 0.5m, Source = "negotiated",
+        }]);
+
+        var row = PriceEvent.From(Request(), Workspace, ReceivedAt, catalog).Row;
+
+        Assert.Equal("override", row.CostSource);
+        Assert.Equal(0.0002m, row.CostUsd); // 1,000 × 0.1 + 200 × 0.5
+    }
+
+    [Fact]
+    public void An_unpriced_event_has_no_cost_source_and_a_client_cost_is_client_reported()
+    {
+        var unknown = Request() with { Model = "no-such-model" };
+
+        Assert.Null(Price(unknown).Row.CostSource);
+        Assert.Equal("client_reported", Price(unknown with { CostUsd = 0.5m }).Row.CostSource);
+        // A catalog price wins over the client's figure, which is kept beside it.
+        Assert.Equal("catalog", Price(Request() with { CostUsd = 0.5m }).Row.CostSource);
+    }
+
+    [Fact]
+    public void A_provider_reported_cost_is_the_cost_even_when_the_catalog_has_a_price()
+    {
+        var row = Price(Request() with { CostUsd = 0.123m, CostReportedBy = "provider" }).Row;
+
+        Assert.Equal("provider_reported", row.CostSource);
+        Assert.Equal("priced", row.CostStatus);
+        Assert.Equal(0.123m, row.CostUsd);
+        Assert.Null(row.PriceId);
+    }
+
+    [Fact]
+    public void A_batch_event_costs_half_and_a_priority_event_the_priority_row()
+    {
+        var standard = Price(Request() with { Model = "gpt-5" }).Row;
+        var batch = Price(Request() with { Model = "gpt-5", ServiceTier = "Batch" });
+        var priority = Price(Request() with { Model = "gpt-5", ServiceTier = "priority" });
+
+        Assert.Equal(0.00325m, standard.CostUsd); // 1,000 × 1.25 + 200 × 10
+        Assert.Equal("batch", batch.Row.ServiceTier);
+        Assert.Equal(standard.CostUsd / 2, batch.Row.CostUsd);
+        Assert.Equal(standard.PriceId, batch.Row.PriceId);
+        Assert.Equal(0.0065m, priority.Row.CostUsd); // 1,000 × 2.5 + 200 × 20
+        Assert.NotEqual(standard.PriceId, priority.Row.PriceId);
+        Assert.Empty(priority.Warnings);
+    }
+
+    [Fact]
+    public void A_tier_without_a_published_price_is_priced_at_standard_with_a_warning()
+    {
+        var priced = Price(Request() with { Provider = "xai", Model = "grok-4", ServiceTier = "priority" });
+
+        Assert.Equal("catalog", priced.Row.CostSource);
+        Assert.Equal(0.006m, priced.Row.CostUsd); // 1,000 × 3 + 200 × 15
+        Assert.Contains(priced.Warnings, w => w.Contains("No published priority price", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void One_hour_cache_writes_are_stored_and_priced_at_the_1_hour_rate()
+    {
+        var row = Price(Request() with
+        {
+            Provider = "anthropic", Model = "claude-sonnet-4-5", CacheWriteInputTokens = 400, CacheWrite1hInputTokens = 100,
+        }).Row;
+
+        Assert.Equal(100, row.CacheWrite1hInputTokens);
+        Assert.Equal(0.0017250m, row.CacheWriteCostUsd); // 300 × 3.75 + 100 × 6
+    }
 }

@@ -10,8 +10,8 @@ public sealed class ModelMatchingTests
     private static readonly IReadOnlyList<ModelPrice> Shipped = PriceCatalogSeed.ShippedRows(Now);
     private static readonly PriceCatalog Catalog = Load(Shipped);
 
-    private static readonly string[] TenProviders =
-        ["openai", "anthropic", "google", "azure-openai", "bedrock", "mistral", "deepseek", "groq", "xai", "cohere"];
+    private static readonly string[] CatalogProviders =
+        ["openai", "anthropic", "google", "vertex-ai", "azure-openai", "bedrock", "mistral", "deepseek", "groq", "xai", "cohere"];
 
     private static PriceCatalog Load(IEnumerable<ModelPrice> rows)
     {
@@ -51,7 +51,9 @@ public sealed class ModelMatchingTests
     [InlineData("azure", "gpt-4o", "azure-openai", "gpt-4o")]
     [InlineData("Azure-OpenAI", "gpt-4o", "azure-openai", "gpt-4o")]
     [InlineData("azure", "o1-pro", "openai", "o1-pro")] // no Azure row: OpenAI's list price applies
-    [InlineData("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock", "anthropic.claude-sonnet-4-5")]
+    [InlineData("bedrock", "us.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock", "us.anthropic.claude-sonnet-4-5")] // regional profile: +10 %
+    [InlineData("bedrock", "global.anthropic.claude-sonnet-4-5-20250929-v1:0", "bedrock", "anthropic.claude-sonnet-4-5")]
+    [InlineData("bedrock", "us.anthropic.claude-sonnet-4-20250514-v1:0", "bedrock", "anthropic.claude-sonnet-4")] // no regional premium before 4.5
     [InlineData("bedrock", "anthropic.claude-3-5-sonnet-20240620-v1:0", "bedrock", "anthropic.claude-3-5-sonnet")]
     [InlineData("bedrock", "amazon.titan-embed-text-v2:0", "bedrock", "amazon.titan-embed-text-v2")]
     [InlineData("bedrock", "amazon.titan-embed-text-v1", "bedrock", "amazon.titan-embed-text-v1")]
@@ -158,13 +160,13 @@ public sealed class ModelMatchingTests
     }
 
     [Fact]
-    public void Shipped_catalog_is_large_and_covers_the_ten_providers()
+    public void Shipped_catalog_is_large_and_covers_the_eleven_providers()
     {
         Assert.True(Shipped.Count >= 150, $"only {Shipped.Count} rows");
         Assert.Equal(Shipped.Count, Catalog.Count);
         var providers = Shipped.Select(p => p.Provider).ToHashSet(StringComparer.Ordinal);
-        Assert.All(TenProviders, p => Assert.Contains(p, providers));
-        Assert.All(Shipped, p => Assert.Contains(p.Provider, TenProviders));
+        Assert.All(CatalogProviders, p => Assert.Contains(p, providers));
+        Assert.All(Shipped, p => Assert.Contains(p.Provider, CatalogProviders));
         Assert.All(Shipped, p => Assert.Null(p.WorkspaceId));
     }
 
@@ -172,9 +174,9 @@ public sealed class ModelMatchingTests
     public void Shipped_rows_are_unique_per_provider_model_and_date()
     {
         var duplicates = Shipped
-            .GroupBy(p => (p.Provider, p.Model, p.EffectiveFrom))
+            .GroupBy(p => (p.Provider, p.Model, p.ServiceTier, p.EffectiveFrom))
             .Where(g => g.Count() > 1)
-            .Select(g => $"{g.Key.Provider}/{g.Key.Model}@{g.Key.EffectiveFrom:O}")
+            .Select(g => $"{g.Key.Provider}/{g.Key.Model}/{g.Key.ServiceTier}@{g.Key.EffectiveFrom:O}")
             .ToList();
 
         Assert.Empty(duplicates);
@@ -188,8 +190,8 @@ public sealed class ModelMatchingTests
             .Where(p => new[]
             {
                 p.InputPerMillionUsd, p.OutputPerMillionUsd, p.CachedInputPerMillionUsd, p.CacheWritePerMillionUsd,
-                p.ReasoningPerMillionUsd, p.LongContextInputPerMillionUsd, p.LongContextOutputPerMillionUsd,
-                p.LongContextCachedInputPerMillionUsd, p.LongContextCacheWritePerMillionUsd,
+                p.CacheWrite1hPerMillionUsd, p.ReasoningPerMillionUsd, p.LongContextInputPerMillionUsd, p.LongContextOutputPerMillionUsd,
+                p.LongContextCachedInputPerMillionUsd, p.LongContextCacheWritePerMillionUsd, p.LongContextCacheWrite1hPerMillionUsd,
             }.Any(price => price < 0) || p.LongContextThresholdTokens <= 0)
             .Select(p => $"{p.Provider}/{p.Model}")
             .ToList();
@@ -201,7 +203,7 @@ public sealed class ModelMatchingTests
     public void Every_shipped_row_is_found_by_its_own_name_and_aliases()
     {
         var failures = new List<string>();
-        foreach (var row in Shipped)
+        foreach (var row in Shipped.Where(p => p.ServiceTier == ServiceTiers.Standard))
         {
             foreach (var name in row.Aliases.Prepend(row.Model))
             {
@@ -214,5 +216,16 @@ public sealed class ModelMatchingTests
         }
 
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void Every_shipped_tier_row_is_found_through_its_standard_row()
+    {
+        foreach (var row in Shipped.Where(p => p.ServiceTier != ServiceTiers.Standard))
+        {
+            var standard = Catalog.Find(Workspace, row.Provider, row.Model, row.EffectiveFrom);
+            Assert.NotNull(standard);
+            Assert.Equal(row.Id, Catalog.InTier(standard, row.ServiceTier, row.EffectiveFrom)?.Row.Id);
+        }
     }
 }

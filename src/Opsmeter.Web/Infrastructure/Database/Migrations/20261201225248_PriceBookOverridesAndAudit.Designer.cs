@@ -12,7 +12,7 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.Web.Infrastructure.Database.Migrations
 {
     [DbContext(typeof(OpsmeterDbContext))]
-    [Migration("20261201223438_PriceBookOverridesAndAudit")]
+    [Migration("20261201225248_PriceBookOverridesAndAudit")]
     partial class PriceBookOverridesAndAudit
     {
         /// <inheritdoc />
@@ -342,6 +342,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("occurred_at");
 
+                    b.Property<long>("CacheWrite1hInputTokens")
+                        .HasColumnType("bigint")
+                        .HasColumnName("cache_write_1h_input_tokens");
+
                     b.Property<decimal>("CacheWriteCostUsd")
                         .HasColumnType("numeric(20,10)")
                         .HasColumnName("cache_write_cost_usd");
@@ -361,6 +365,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.Property<decimal?>("ClientCostUsd")
                         .HasColumnType("numeric(20,10)")
                         .HasColumnName("client_cost_usd");
+
+                    b.Property<string>("CostSource")
+                        .HasMaxLength(24)
+                        .HasColumnType("character varying(24)")
+                        .HasColumnName("cost_source");
 
                     b.Property<string>("CostStatus")
                         .IsRequired()
@@ -469,6 +478,14 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.Property<DateTimeOffset>("ReceivedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at");
+
+                    b.Property<string>("ServiceTier")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("standard")
+                        .HasColumnName("service_tier");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -871,6 +888,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("aliases");
 
+                    b.Property<decimal?>("CacheWrite1hPerMillionUsd")
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("cache_write_1h_per_million_usd");
+
                     b.Property<decimal?>("CacheWritePerMillionUsd")
                         .HasColumnType("numeric(18,8)")
                         .HasColumnName("cache_write_per_million_usd");
@@ -901,6 +922,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("kind");
+
+                    b.Property<decimal?>("LongContextCacheWrite1hPerMillionUsd")
+                        .HasColumnType("numeric(18,8)")
+                        .HasColumnName("long_context_cache_write_1h_per_million_usd");
 
                     b.Property<decimal?>("LongContextCacheWritePerMillionUsd")
                         .HasColumnType("numeric(18,8)")
@@ -961,6 +986,14 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(128)")
                         .HasColumnName("retired_by");
 
+                    b.Property<string>("ServiceTier")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("standard")
+                        .HasColumnName("service_tier");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(512)
@@ -974,11 +1007,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.HasKey("Id")
                         .HasName("pk_model_prices");
 
-                    b.HasIndex("WorkspaceId", "Provider", "Model", "EffectiveFrom")
+                    b.HasIndex("WorkspaceId", "Provider", "Model", "ServiceTier", "EffectiveFrom")
                         .IsUnique()
-                        .HasDatabaseName("ix_model_prices_workspace_id_provider_model_effective_from");
+                        .HasDatabaseName("ix_model_prices_workspace_id_provider_model_service_tier_effec");
 
-                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("WorkspaceId", "Provider", "Model", "EffectiveFrom"), false);
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("WorkspaceId", "Provider", "Model", "ServiceTier", "EffectiveFrom"), false);
 
                     b.ToTable("model_prices", (string)null);
                 });
