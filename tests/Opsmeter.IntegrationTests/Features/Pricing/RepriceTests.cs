@@ -66,6 +66,8 @@ public sealed class RepriceTests(OpsmeterApp app)
         Assert.Equal((0, 0m), (second.Events, second.CostUsd));
         var raw = await RawAsync(ws.Id);
         Assert.Equal(1, raw.Unpriced);
+        Assert.Equal(["override", "override", "override"], await app.WithDbAsync(db => db.LlmRequests
+            .Where(r => r.WorkspaceId == ws.Id && r.Model == "house-llama-70b" && r.CostStatus == "priced").Select(r => r.CostSource!).ToListAsync()));
         Assert.Equal(raw, await MetricsAsync(ws)); // before the next fold: the re-priced events count from the raw table
         await app.FoldAllAsync(ws.Id);
         Assert.Equal(raw, await MetricsAsync(ws)); // after it: from the rollups, each once
