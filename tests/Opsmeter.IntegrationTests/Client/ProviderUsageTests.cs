@@ -53,22 +53,22 @@ public sealed class ProviderUsageTests(OpsmeterApp app)
         // input 54 + 18432 written: 54·3 + 18432·3.75 + 37·15 = 162 + 69120 + 555 = 69837 → 0.069837
         ["anthropic-messages-cache-write.json"] = new(ProviderUsage.FromAnthropicMessage,
             new("anthropic", "claude-sonnet-4-5-20250929", "msg_01OpsFx6bLr8Xo4Su0Zw3Md", 18486, 37, 0, 18432, 0, 0, 0.069837m)),
-        // input 120 + 2048 read + 12288 written (8192 of them for 1 hour). The server does not price 1-hour writes apart yet
-        // (docs/api.md "Not implemented yet"), so all writes at 3.75: 120·3 + 2048·0.3 + 12288·3.75 + 158·15
-        // = 360 + 614.4 + 46080 + 2370 = 49424.4 → 0.0494244
+        // input 120 + 2048 read + 12288 written, 8192 of them for 1 hour at 2× input (6), the rest at 3.75:
+        // 120·3 + 2048·0.3 + 4096·3.75 + 8192·6 + 158·15 = 360 + 614.4 + 15360 + 49152 + 2370 = 67856.4 → 0.0678564
         ["anthropic-messages-cache-write-1h.json"] = new(ProviderUsage.FromAnthropicMessage,
-            new("anthropic", "claude-sonnet-4-5-20250929", "msg_01OpsFx7cMs9Yp5Tv1Ax4Ne", 14456, 158, 2048, 12288, 8192, 0, 0.0494244m)),
+            new("anthropic", "claude-sonnet-4-5-20250929", "msg_01OpsFx7cMs9Yp5Tv1Ax4Ne", 14456, 158, 2048, 12288, 8192, 0, 0.0678564m)),
         // gemini-2.5-flash 0.3 / cached 0.03 / out 2.5; output 302 candidates + 1478 thoughts:
         // 1800·0.3 + 10240·0.03 + 1780·2.5 = 540 + 307.2 + 4450 = 5297.2 → 0.0052972
         ["gemini-generate-content.json"] = new(ProviderUsage.FromGeminiGenerateContent,
             new("google", "gemini-2.5-flash", "OpsFx8gEmInIcVrEsPoNsEiD", 12040, 1780, 10240, 0, 0, 1478, 0.0052972m)),
-        // bedrock anthropic.claude-sonnet-4-5 3 / cached 0.3 / out 15; input 241 + 6144 read: 241·3 + 6144·0.3 + 88·15
-        // = 723 + 1843.2 + 1320 = 3886.2 → 0.0038862
+        // us. is a regional inference profile: AWS charges 10 % above the global anthropic.claude-sonnet-4-5 rate, so
+        // 3.3 / cached 0.33 / out 16.5; input 241 + 6144 read: 241·3.3 + 6144·0.33 + 88·16.5 = 795.3 + 2027.52 + 1452 = 4274.82 → 0.00427482
         ["bedrock-converse.json"] = new(body => ProviderUsage.FromBedrockConverse(body, BedrockModel, BedrockRequestId),
-            new("bedrock", BedrockModel, BedrockRequestId, 6385, 88, 6144, 0, 0, 0, 0.0038862m)),
-        // input 73 + 7168 written (4096 for 1 hour; all at 3.75 as above): 73·3 + 7168·3.75 + 402·15 = 219 + 26880 + 6030 = 33129 → 0.033129
+            new("bedrock", BedrockModel, BedrockRequestId, 6385, 88, 6144, 0, 0, 0, 0.00427482m)),
+        // input 73 + 7168 written (4096 for 1 hour; Bedrock publishes no 1-hour price, so all at the regional write price 4.125):
+        // 73·3.3 + 7168·4.125 + 402·16.5 = 240.9 + 29568 + 6633 = 36441.9 → 0.0364419
         ["bedrock-converse-stream-metadata.json"] = new(body => ProviderUsage.FromBedrockConverse(body, BedrockModel),
-            new("bedrock", BedrockModel, null, 7241, 402, 0, 7168, 4096, 0, 0.033129m)),
+            new("bedrock", BedrockModel, null, 7241, 402, 0, 7168, 4096, 0, 0.0364419m)),
         // mistral-large-latest is an alias of mistral-large-2512, 0.5 / out 1.5: 1183·0.5 + 207·1.5 = 591.5 + 310.5 = 902 → 0.000902
         ["mistral-chat-completion.json"] = new(ProviderUsage.FromMistralChatCompletion,
             new("mistral", "mistral-large-latest", "0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c", 1183, 207, 0, 0, 0, 0, 0.000902m)),
@@ -119,9 +119,9 @@ public sealed class ProviderUsageTests(OpsmeterApp app)
 
         var stored = await app.WithDbAsync(db => db.LlmRequests.SingleAsync(r => r.WorkspaceId == ws.Id && r.ExternalRequestId == id));
         Assert.Equal(
-            ("priced", expected.Input, expected.Output, expected.Cached, expected.CacheWrite, expected.Reasoning, expected.CostUsd),
+            ("priced", expected.Input, expected.Output, expected.Cached, expected.CacheWrite, expected.CacheWrite1h, expected.Reasoning, expected.CostUsd),
             (stored.CostStatus, stored.InputTokens, stored.OutputTokens, stored.CachedInputTokens, stored.CacheWriteInputTokens,
-                stored.ReasoningTokens, stored.CostUsd));
+                stored.CacheWrite1hInputTokens, stored.ReasoningTokens, stored.CostUsd));
     }
 
     [Fact]
