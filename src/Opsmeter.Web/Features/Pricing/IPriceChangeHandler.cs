@@ -7,4 +7,7 @@ namespace Opsmeter.Web.Features.Pricing;
 internal interface IPriceChangeHandler
 {
     void PriceAdded(Guid workspaceId);
+
+    /// <summary>After new global catalog rows: every workspace with unpriced events gets them re-priced.</summary>
+    Task GlobalPricesAddedAsync(CancellationToken ct);
 }
