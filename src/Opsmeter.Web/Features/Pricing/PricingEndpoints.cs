@@ -22,6 +22,8 @@ internal static class PricingEndpoints
             .WithSummary("Retires a mistaken workspace price: it prices nothing more; events it priced keep their cost.");
         pricing.MapGet("/unpriced", UnpricedModels.HandleAsync).RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Read))
             .WithName("ListUnpricedModels").WithSummary("Models sent without a price in force, most events first.");
+        pricing.MapGet("/dry-run", PriceDryRun.HandleAsync).RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Read))
+            .WithName("PriceDryRun").WithSummary("What a range's events of a model cost now, and would cost under one price row; writes nothing.");
         return app;
     }
 }

@@ -134,3 +134,40 @@ public sealed class PriceOverrideTests(OpsmeterApp app)
         Assert.Equal(HttpStatusCode.OK, (await readOnly.Client.GetAsync("/v1/pricing/unpriced")).StatusCode);
     }
 }
+
+/// <summary><c>GET /v1/pricing/dry-run</c>: what a range would cost under one price row, with nothing written.</summary>
+[Collection(SharedApp.Name)]
+public sealed class PriceDryRunTests(OpsmeterApp app)
+{
+    [Fact]
+    public async Task A_dry_run_prices_the_ranges_events_of_the_rows_model_under_that_row_and_changes_nothing()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var at = new DateTimeOffset(DateTime.UtcNow.Date.AddDays(-1), TimeSpan.Zero).AddHours(3);
+        foreach (var (id, model) in new[] { ("a", "gpt-4o"), ("b", "gpt-4o"), ("c", "gpt-4o-2024-08-06"), ("d", "gpt-4o-mini") })
+        {
+            var e = new TestEvent { ExternalRequestId = id, Model = model, InputTokens = 1_000_000, OutputTokens = 1_000_000, OccurredAt = at };
+            Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest", e.Content())).StatusCode);
+        }
+
+        // A negotiated rate that starts next year: today's events stay at the catalog's price, the dry run shows the difference.
+        var created = await ws.Client.PostAsync("/v1/pricing/overrides", Json(
+            """{"provider":"openai","model":"gpt-4o","inputPerMillionUsd":1,"outputPerMillionUsd":2,"effectiveFrom":"2099-01-01T00:00:00Z","reason":"offer"}"""));
+        var priceId = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+        var range = $"from={Uri.EscapeDataString(at.AddDays(-1).ToString("O"))}&to={Uri.EscapeDataString(at.AddDays(1).ToString("O"))}";
+
+        var report = await ws.Client.GetFromJsonAsync<JsonElement>($"/v1/pricing/dry-run?priceId={priceId}&{range}");
+
+        Assert.Equal(3, report.GetProperty("events").GetInt64()); // gpt-4o and its dated snapshot, not gpt-4o-mini
+        Assert.Equal(37.5m, report.GetProperty("currentCostUsd").GetDecimal()); // 3 × (2.50 + 10.00)
+        Assert.Equal(9m, report.GetProperty("costUsdUnderPrice").GetDecimal()); // 3 × (1 + 2)
+        Assert.Equal(-28.5m, report.GetProperty("differenceUsd").GetDecimal());
+        Assert.Equal(37.5m + 0.75m, await app.WithDbAsync(db => db.LlmRequests.Where(r => r.WorkspaceId == ws.Id).SumAsync(r => r.CostUsd)));
+
+        var stranger = await app.CreateWorkspaceAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.Client.GetAsync($"/v1/pricing/dry-run?priceId={priceId}&{range}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ws.Client.GetAsync($"/v1/pricing/dry-run?priceId={priceId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await ws.Client.GetAsync(
+            $"/v1/pricing/dry-run?priceId={priceId}&from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z")).StatusCode);
+    }
+}
