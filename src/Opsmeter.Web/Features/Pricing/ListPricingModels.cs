@@ -10,8 +10,10 @@ public sealed record PricingModelResponse(
     decimal? LongContextCachedInputPerMillionUsd, decimal? LongContextCacheWritePerMillionUsd, decimal? LongContextCacheWrite1hPerMillionUsd,
     DateTimeOffset EffectiveFrom, string Source)
 {
-    internal static PricingModelResponse From(ModelPrice p) => new(
-        p.Id, p.Provider, p.Model, p.Aliases, p.Kind, p.ServiceTier, Money.Normalize(p.InputPerMillionUsd), Money.Normalize(p.OutputPerMillionUsd),
+    internal static PricingModelResponse From(ListedPrice listed) => From(listed.Row, listed.Aliases);
+
+    private static PricingModelResponse From(ModelPrice p, IReadOnlyList<string> aliases) => new(
+        p.Id, p.Provider, p.Model, aliases, p.Kind, p.ServiceTier, Money.Normalize(p.InputPerMillionUsd), Money.Normalize(p.OutputPerMillionUsd),
         Money.Normalize(p.CachedInputPerMillionUsd), Money.Normalize(p.CacheWritePerMillionUsd), Money.Normalize(p.CacheWrite1hPerMillionUsd),
         Money.Normalize(p.ReasoningPerMillionUsd), p.LongContextThresholdTokens, Money.Normalize(p.LongContextInputPerMillionUsd),
         Money.Normalize(p.LongContextOutputPerMillionUsd), Money.Normalize(p.LongContextCachedInputPerMillionUsd),
@@ -31,13 +33,13 @@ internal static class ListPricingModels
         var tier = ServiceTiers.Normalize(serviceTier);
         if (tier != "all")
         {
-            rows = rows.Where(p => p.ServiceTier == tier);
+            rows = rows.Where(p => p.Row.ServiceTier == tier);
         }
 
         if (!string.IsNullOrWhiteSpace(provider))
         {
             var wanted = Providers.Normalize(provider);
-            rows = rows.Where(p => p.Provider == wanted);
+            rows = rows.Where(p => p.Row.Provider == wanted);
         }
 
         return TypedResults.Ok(rows.Select(PricingModelResponse.From).ToArray());

@@ -6,6 +6,9 @@ namespace Opsmeter.Web.Features.Pricing;
 /// <summary>The row that prices an event in its service tier, and the factor the tier applies to that row's prices.</summary>
 internal sealed record TierPrice(ModelPrice Row, decimal Multiplier);
 
+/// <summary>A row of the public listing, with the names that reach it at the listing's moment.</summary>
+internal sealed record ListedPrice(ModelPrice Row, IReadOnlyList<string> Aliases);
+
 /// <summary>
 /// The price rows in memory, indexed for matching, so that pricing an event costs microseconds and no
 /// database round trip. The snapshot is immutable and swapped whole by <see cref="Load"/> when prices
@@ -88,20 +91,50 @@ internal sealed class PriceCatalog
         return ServiceTiers.Multiplier(standard.Provider, tier) is { } multiplier ? new TierPrice(standard, multiplier) : null;
     }
 
-    /// <summary>The rows in force at <paramref name="at"/> in the global catalog, for the public listing.</summary>
-    public IEnumerable<ModelPrice> InForceAt(DateTimeOffset at) =>
-        snapshot.ById.Values
+    /// <summary>
+    /// The rows in force at <paramref name="at"/> in the global catalog, for the public listing, each with the names that
+    /// reach it then. A standard row is listed while its own name reaches it, with those of its aliases that do: an
+    /// alias that a newer row carries has moved to that row (<c>gpt-4o</c> was <c>gpt-4o-2024-05-13</c> until
+    /// 2024-10-02), and a row whose own name has moved is not listed (the row that name reaches is).
+    /// </summary>
+    public IEnumerable<ListedPrice> InForceAt(DateTimeOffset at)
+    {
+        var current = snapshot;
+        var newest = current.ById.Values
             .Where(p => p.WorkspaceId is null && p.RetiredAt is null && p.EffectiveFrom <= at)
             .GroupBy(p => (p.Provider, p.Model, p.ServiceTier))
-            .Select(g => g.MaxBy(p => p.EffectiveFrom)!)
-            .OrderBy(p => p.Provider, StringComparer.Ordinal).ThenBy(p => p.Model, StringComparer.Ordinal)
-            .ThenBy(p => p.ServiceTier == ServiceTiers.Standard ? "" : p.ServiceTier, StringComparer.Ordinal);
+            .Select(g => g.MaxBy(p => p.EffectiveFrom)!);
+        var listed = new List<ListedPrice>();
+        foreach (var row in newest)
+        {
+            if (row.ServiceTier != ServiceTiers.Standard)
+            {
+                listed.Add(new ListedPrice(row, row.Aliases));
+            }
+            else if (Reaches(current, row, row.Model, at))
+            {
+                listed.Add(new ListedPrice(row, [.. row.Aliases.Where(alias => Reaches(current, row, alias, at))]));
+            }
+        }
+
+        return listed
+            .OrderBy(p => p.Row.Provider, StringComparer.Ordinal).ThenBy(p => p.Row.Model, StringComparer.Ordinal)
+            .ThenBy(p => p.Row.ServiceTier == ServiceTiers.Standard ? "" : p.Row.ServiceTier, StringComparer.Ordinal);
+    }
+
+    /// <summary>Whether the global catalog's exact entry for <paramref name="name"/> gives <paramref name="row"/> at <paramref name="at"/>.</summary>
+    private static bool Reaches(Snapshot current, ModelPrice row, string name, DateTimeOffset at) =>
+        current.ByKey.TryGetValue((Guid.Empty, Providers.Normalize(row.Provider), ModelNames.Key(name)), out var versions)
+        && InForce(versions, at)?.Id == row.Id;
 
     /// <summary>
     /// The price rows <paramref name="model"/> can match, in the order to try them: the provider itself before its
     /// fallbacks, the most specific spelling of the name before shorter ones, and for each spelling the
     /// workspace's own override before the global catalog. A name that carries a date stamp never falls back to a row
-    /// of another date (<c>mistral-medium-2604</c> is not the retired <c>mistral-medium-2312</c>, whatever its aliases).
+    /// of another date (<c>mistral-medium-2604</c> is not the retired <c>mistral-medium-2312</c>, whatever its aliases),
+    /// nor to the versions of a shorter name that another dated row carried for a while: <c>gpt-4o-2024-08-06</c> is
+    /// priced by <c>gpt-4o</c>'s own rows, never by <c>gpt-4o-2024-05-13</c>, which carried the alias <c>gpt-4o</c>
+    /// until 2024-10-02.
     /// </summary>
     private static ModelPrice[][] Matches(Snapshot current, Guid workspaceId, string provider, string model)
     {
@@ -117,9 +150,9 @@ internal sealed class PriceCatalog
                 foreach (var owner in owners)
                 {
                     if (current.ByKey.TryGetValue((owner, candidateProvider, key), out var versions)
-                        && !(dateTakenOff && ModelNames.DateStamp(versions[0].Model) is { } rowDate && rowDate != date))
+                        && (dateTakenOff ? OfDate(versions, date!) : versions) is { Length: > 0 } usable)
                     {
-                        matches.Add(versions);
+                        matches.Add(usable);
                     }
                 }
             }
@@ -127,6 +160,10 @@ internal sealed class PriceCatalog
 
         return [.. matches];
     }
+
+    /// <summary>The versions whose row carries no date stamp, or <paramref name="date"/>.</summary>
+    private static ModelPrice[] OfDate(ModelPrice[] versions, string date) =>
+        [.. versions.Where(p => ModelNames.DateStamp(p.Model) is not { } rowDate || rowDate == date)];
 
     private static ModelPrice? InForce(ModelPrice[] versionsNewestFirst, DateTimeOffset at)
     {
@@ -160,7 +197,9 @@ internal sealed class PriceCatalog
                 .SelectMany(p => p.Aliases.Prepend(p.Model).Select(name =>
                     (Key: (p.WorkspaceId ?? Guid.Empty, Providers.Normalize(p.Provider), ModelNames.Key(name)), Price: p)))
                 .GroupBy(x => x.Key, x => x.Price)
-                .ToFrozenDictionary(g => g.Key, g => g.Distinct().OrderByDescending(p => p.EffectiveFrom).ToArray());
+                // Newest first; on the same day, the row of that very name before a row that carries it as an alias.
+                .ToFrozenDictionary(g => g.Key, g => g.Distinct().OrderByDescending(p => p.EffectiveFrom)
+                    .ThenBy(p => ModelNames.Key(p.Model) == g.Key.Item3 ? 0 : 1).ToArray());
             var byTier = all.Where(p => p.ServiceTier != ServiceTiers.Standard && p.RetiredAt is null)
                 .GroupBy(p => (p.WorkspaceId ?? Guid.Empty, p.Provider, p.Model, p.ServiceTier))
                 .ToFrozenDictionary(g => g.Key, g => g.OrderByDescending(p => p.EffectiveFrom).ToArray());
