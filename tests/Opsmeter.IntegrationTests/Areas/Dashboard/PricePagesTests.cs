@@ -17,6 +17,8 @@ public sealed class PricePagesTests(OpsmeterApp app)
         await ws.Client.PostAsync("/v1/ingest", new TestEvent { Model = "house-llama-70b", EndpointTag = "search", OccurredAt = Start.AddHours(2) }.Content());
         using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
 
+        var (_, overview) = await owner.GetAsync("/Dashboard?range=7d");
+        Assert.Contains("href=\"/Dashboard/Prices#unpriced\"", overview, StringComparison.Ordinal);
         var (_, list) = await owner.GetAsync("/Dashboard/Prices");
         Assert.Contains("data-unpriced=\"openai/house-llama-70b\"", list, StringComparison.Ordinal);
         var (_, form) = await owner.GetAsync("/Dashboard/Prices?provider=openai&model=house-llama-70b");
