@@ -10,6 +10,7 @@ namespace Opsmeter.LoadTest;
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- policy [--duration 20] [--concurrency 64] [--budgets 20]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- export [--rows 1000000]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- client [BenchmarkDotNet arguments, e.g. --filter *Track*]
+/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- reprice [--events 1000000] [--duration 20] [--concurrency 64]
 /// </code>
 /// (<c>--keep DIR</c> keeps the dashboard's cluster and data in DIR, so a rerun skips generating them;
 /// <c>bare-server URL</c> is how the benchmark starts its ceiling server.) A named class rather than
@@ -25,6 +26,7 @@ internal static class LoadTestProgram
         ["export", .. var rest] => await ExportBenchmark.RunAsync(Options.Parse(rest), rows: Options.Long(rest, "--rows", 1_000_000)),
         ["benchmark", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
         ["client", .. var rest] => ClientBenchmarks.Run(rest),
+        ["reprice", .. var rest] => await RepriceBenchmark.RunAsync(Options.Parse(rest), events: Options.Long(rest, "--events", 1_000_000)),
         ["dashboard", .. var rest] => await DashboardBenchmark.RunAsync(Options.Parse(rest),
             events: Options.Long(rest, "--events", 10_000_000), days: (int)Options.Long(rest, "--days", 90), samples: (int)Options.Long(rest, "--samples", 20)),
         _ => await Benchmark.RunAsync(Options.Parse(args)),
