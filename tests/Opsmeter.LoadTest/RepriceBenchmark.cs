@@ -145,21 +145,32 @@ internal static class RepriceBenchmark
         return rows / clock.Elapsed.TotalSeconds;
     }
 
+    /// <summary>Waits for the job to succeed (Hangfire's own table: a cheap poll that does not load the events), then checks its work.</summary>
     private static async Task WaitRepricedAsync(NpgsqlDataSource db, Guid workspace)
     {
         var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromMinutes(30))
+        while (true)
         {
-            await using var count = db.CreateCommand($"SELECT count(*) FROM llm_requests WHERE workspace_id = @workspace AND model = '{Model}' AND cost_status = 'unpriced'");
-            count.Parameters.AddWithValue("workspace", workspace);
-            if ((long)(await count.ExecuteScalarAsync())! == 0)
+            var state = (string?)await db.CreateCommand(
+                "SELECT statename FROM hangfire.job WHERE invocationdata::text LIKE '%RepriceJob%' ORDER BY id DESC LIMIT 1").ExecuteScalarAsync();
+            if (state is "Succeeded")
             {
-                return;
+                break;
             }
 
-            await Task.Delay(500);
+            if (state is "Failed" || waited.Elapsed > TimeSpan.FromMinutes(30))
+            {
+                throw new InvalidOperationException($"Re-pricing ended {state ?? "unstarted"} after {waited.Elapsed.TotalSeconds:0} s.");
+            }
+
+            await Task.Delay(1000);
         }
 
-        throw new TimeoutException("Re-pricing did not finish within 30 minutes.");
+        await using var count = db.CreateCommand($"SELECT count(*) FROM llm_requests WHERE workspace_id = @workspace AND model = '{Model}' AND cost_status = 'unpriced'");
+        count.Parameters.AddWithValue("workspace", workspace);
+        if ((long)(await count.ExecuteScalarAsync())! != 0)
+        {
+            throw new InvalidOperationException("The job succeeded but left events unpriced.");
+        }
     }
 }

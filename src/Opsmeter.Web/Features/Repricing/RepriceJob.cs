@@ -20,7 +20,8 @@ internal sealed record RepriceResult(int Events, decimal CostUsd);
 /// </summary>
 internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILogger<RepriceJob> logger)
 {
-    public const int BatchSize = 1_000;
+    /// <summary>Events per transaction: enough to spread the rollup lock and the unfold over many rows, short enough to keep folding going.</summary>
+    public const int BatchSize = 5_000;
 
     private const string NextBatch = """
         SELECT id, occurred_at, provider, model, input_tokens, output_tokens, cached_input_tokens, cache_write_input_tokens,

@@ -80,7 +80,7 @@ public sealed class RepriceTests(OpsmeterApp app)
     public async Task Ingest_during_re_pricing_loses_nothing_and_counts_nothing_twice()
     {
         var ws = await app.CreateWorkspaceAsync();
-        const int Unpriced = 2_500; // three batches of the job
+        const int Unpriced = (RepriceJob.BatchSize * 2) + 500; // three batches of the job
         foreach (var chunk in Enumerable.Range(0, Unpriced).Chunk(1000))
         {
             Assert.Equal(HttpStatusCode.OK, (await BatchAsync(ws, chunk.Select(i => House($"u{i}", Start.AddSeconds(i))))).StatusCode);
