@@ -23,17 +23,22 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
     }
 
     /// <summary>Creates a person with <paramref name="role"/> in <paramref name="workspaceId"/> and signs them in through the form.</summary>
-    public static async Task<DashboardUser> SignedInAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner)
+    public static async Task<DashboardUser> SignedInAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner,
+        bool instanceAdmin = false)
     {
-        var (email, password) = await CreatePersonAsync(app, workspaceId, role);
+        var (email, password) = await CreatePersonAsync(app, workspaceId, role, instanceAdmin);
         var user = For(app);
         var response = await user.PostFormAsync("/account/signin", new() { ["Form.Email"] = email, ["Form.Password"] = password });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return user;
     }
 
-    /// <summary>A new account with <paramref name="role"/> in <paramref name="workspaceId"/>; returns its credentials.</summary>
-    public static async Task<(string Email, string Password)> CreatePersonAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner)
+    /// <summary>
+    /// A new account with <paramref name="role"/> in <paramref name="workspaceId"/>; returns its credentials. An instance
+    /// administrator only when asked, whichever account of the shared test database happens to be first.
+    /// </summary>
+    public static async Task<(string Email, string Password)> CreatePersonAsync(OpsmeterApp app, Guid workspaceId, string role = WorkspaceRoles.Owner,
+        bool instanceAdmin = false)
     {
         var email = $"{Guid.NewGuid():N}@example.test";
         const string Password = "correct horse battery";
@@ -45,6 +50,7 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
         var userId = (await users.FindByEmailAsync(email))!.Id;
         await db.WorkspaceMembers.Where(m => m.WorkspaceId == workspaceId && m.UserId == userId)
             .ExecuteUpdateAsync(m => m.SetProperty(x => x.Role, role));
+        await db.Users.Where(u => u.Id == userId).ExecuteUpdateAsync(u => u.SetProperty(x => x.IsInstanceAdmin, instanceAdmin));
         return (email, Password);
     }
 

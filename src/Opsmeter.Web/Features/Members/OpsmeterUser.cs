@@ -6,4 +6,10 @@ namespace Opsmeter.Web.Features.Members;
 internal sealed class OpsmeterUser : IdentityUser<Guid>
 {
     public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>
+    /// An instance administrator manages what all workspaces share: the global price catalog and the job dashboard. The
+    /// first account of the instance is one; workspace owners and admins manage only their workspace.
+    /// </summary>
+    public bool IsInstanceAdmin { get; set; }
 }

@@ -74,9 +74,9 @@ internal static class AuthSetup
                         return false;
                     }
 
+                    // The recurring jobs serve every workspace: only instance administrators may trigger or delete them.
                     var db = http.RequestServices.GetRequiredService<OpsmeterDbContext>();
-                    return await db.WorkspaceMembers.AnyAsync(m => m.UserId == userId
-                        && (m.Role == WorkspaceRoles.Owner || m.Role == WorkspaceRoles.Admin));
+                    return await db.Users.AnyAsync(u => u.Id == userId && u.IsInstanceAdmin);
                 }));
         foreach (var scope in ApiKeyScopes.All)
         {

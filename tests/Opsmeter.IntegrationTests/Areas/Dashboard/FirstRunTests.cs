@@ -1,5 +1,11 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.FirstRun;
+using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;
 
@@ -26,6 +32,17 @@ public sealed class FirstRunTests
         var (overview, html) = await person.GetAsync("/Dashboard");
         Assert.Equal(HttpStatusCode.OK, overview.StatusCode);
         Assert.Contains("Overview · acme", html, StringComparison.Ordinal);
+        // The instance's first account administers the instance (the job dashboard, the global catalog); later owners do not.
+        Assert.Equal(HttpStatusCode.OK, (await person.GetAsync("/dashboard/jobs/recurring")).Response.StatusCode);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+            var acme = await db.Workspaces.Where(w => w.Name == "acme").Select(w => w.Id).SingleAsync();
+            await CreateOwner.HandleAsync(scope.ServiceProvider.GetRequiredService<UserManager<OpsmeterUser>>(), db, TimeProvider.System,
+                "second@example.test", "another long passphrase", acme);
+            var people = await db.Users.OrderBy(u => u.Email).Select(u => new { u.Email, u.IsInstanceAdmin }).ToListAsync();
+            Assert.Equal([("owner@example.test", true), ("second@example.test", false)], people.Select(p => (p.Email, p.IsInstanceAdmin)));
+        }
 
         using var latecomer = DashboardUser.For(app);
         var (again, _) = await latecomer.GetAsync("/setup");

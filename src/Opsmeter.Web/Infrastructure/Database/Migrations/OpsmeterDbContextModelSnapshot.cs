@@ -668,6 +668,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("boolean")
                         .HasColumnName("email_confirmed");
 
+                    b.Property<bool>("IsInstanceAdmin")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_instance_admin");
+
                     b.Property<bool>("LockoutEnabled")
                         .HasColumnType("boolean")
                         .HasColumnName("lockout_enabled");
