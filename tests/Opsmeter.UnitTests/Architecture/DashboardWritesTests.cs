@@ -14,6 +14,8 @@ public sealed class DashboardWritesTests
         "Budgets.IndexModel.OnPostEvaluateAsync",
         "Incidents.IndexModel.OnPostAcknowledgeAsync",
         "Incidents.IndexModel.OnPostResolveAsync",
+        // Not for members: the handler refuses everyone but instance administrators, whatever their workspace role.
+        "Prices.IndexModel.OnPostAddGlobalAsync",
         "Settings.IndexModel.OnPostDemoAsync",
         "WorkspaceModel.OnPost",
     ];

@@ -88,9 +88,13 @@ internal static class PriceOverrides
     /// <summary>What became of an addition or retirement: the row, or why nothing changed.</summary>
     internal enum Outcome { Done, NotFound, Conflict }
 
-    /// <summary>Adds the workspace's row (validated by <see cref="PriceOverrideRequestValidator"/>) and its audit entry, then prices with it.</summary>
+    /// <summary>
+    /// Adds the workspace's row (validated by <see cref="PriceOverrideRequestValidator"/>), or with a null
+    /// <paramref name="workspaceId"/> a version of the global catalog (instance administrators only: the caller checks),
+    /// and its audit entry; then prices with it and re-prices what it covers.
+    /// </summary>
     internal static async Task<(Outcome Outcome, ModelPrice Price)> AddAsync(OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh,
-        IPriceChangeHandler changes, TimeProvider clock, Guid workspaceId, string actor, PriceOverrideRequest request, CancellationToken ct)
+        IPriceChangeHandler changes, TimeProvider clock, Guid? workspaceId, string actor, PriceOverrideRequest request, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var effectiveFrom = request.EffectiveFrom!.Value.ToUniversalTime();
@@ -103,13 +107,13 @@ internal static class PriceOverrides
             CachedInputPerMillionUsd = request.CachedInputPerMillionUsd, CacheWritePerMillionUsd = request.CacheWritePerMillionUsd,
             ReasoningPerMillionUsd = request.ReasoningPerMillionUsd, LongContextThresholdTokens = request.LongContextThresholdTokens,
             LongContextInputPerMillionUsd = request.LongContextInputPerMillionUsd, LongContextOutputPerMillionUsd = request.LongContextOutputPerMillionUsd,
-            Source = "override", CreatedBy = actor, Reason = request.Reason!.Trim(), CreatedAt = now,
+            Source = workspaceId is null ? request.Reason!.Trim() : "override", CreatedBy = actor, Reason = request.Reason!.Trim(), CreatedAt = now,
         };
         db.ModelPrices.Add(price);
         db.Add(new PriceAudit
         {
             Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, PriceId = price.Id, Action = "added", Provider = provider, Model = model,
-            Actor = actor, At = now, Before = Describe(catalog.Find(workspaceId, provider, model, effectiveFrom)), After = Describe(price),
+            Actor = actor, At = now, Before = Describe(catalog.Find(workspaceId ?? Guid.Empty, provider, model, effectiveFrom)), After = Describe(price),
             Reason = price.Reason,
         });
         try
@@ -123,7 +127,16 @@ internal static class PriceOverrides
         }
 
         await refresh.ReloadAsync(ct);
-        changes.PriceAdded(workspaceId); // the events this price covers that were stored unpriced are priced now, in the background
+        // The events this price covers that were stored unpriced are priced now, in the background.
+        if (workspaceId is { } workspace)
+        {
+            changes.PriceAdded(workspace);
+        }
+        else
+        {
+            await changes.GlobalPricesAddedAsync(ct);
+        }
+
         return (Outcome.Done, price);
     }
 

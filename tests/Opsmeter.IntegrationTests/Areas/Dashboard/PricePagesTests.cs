@@ -74,4 +74,37 @@ public sealed class PricePagesTests(OpsmeterApp app)
         Assert.StartsWith("/account/denied", refused.Headers.Location!.PathAndQuery, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, await app.WithDbAsync(db => db.ModelPrices.CountAsync(p => p.WorkspaceId == ws.Id)));
     }
+
+    [Fact]
+    public async Task Only_an_instance_administrator_adds_a_catalog_version_and_it_prices_every_workspace()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var other = await app.CreateWorkspaceAsync();
+        await other.Client.PostAsync("/v1/ingest", new TestEvent { ExternalRequestId = "waiting", Model = "opsmeter-global-model", OccurredAt = Start.AddHours(1) }.Content());
+        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+        using var administrator = await DashboardUser.SignedInAsync(app, ws.Id, WorkspaceRoles.Member, instanceAdmin: true);
+        var fields = new Dictionary<string, string>
+        {
+            ["GlobalForm.Provider"] = "openai", ["GlobalForm.Model"] = "opsmeter-global-model", ["GlobalForm.InputPerMillionUsd"] = "1",
+            ["GlobalForm.OutputPerMillionUsd"] = "3", ["GlobalForm.EffectiveFromUtc"] = Start.ToString("yyyy-MM-ddTHH:mm:ss"),
+            ["GlobalForm.Reason"] = "https://example.test/pricing",
+        };
+
+        var (_, ownerView) = await owner.GetAsync("/Dashboard/Prices");
+        var refused = await owner.PostFormAsync("/Dashboard/Prices?handler=AddGlobal", fields, formPage: "/Dashboard/Prices");
+        Assert.DoesNotContain("Add a catalog version", ownerView, StringComparison.Ordinal);
+        Assert.StartsWith("/account/denied", refused.Headers.Location!.PathAndQuery, StringComparison.OrdinalIgnoreCase);
+        Assert.False(await app.WithDbAsync(db => db.ModelPrices.AnyAsync(p => p.Model == "opsmeter-global-model")));
+
+        var saved = await administrator.PostFormAsync("/Dashboard/Prices?handler=AddGlobal", fields, formPage: "/Dashboard/Prices");
+        Assert.Equal(HttpStatusCode.Redirect, saved.StatusCode);
+        var row = await app.WithDbAsync(db => db.ModelPrices.SingleAsync(p => p.Model == "opsmeter-global-model"));
+        Assert.Equal(((Guid?)null, 1m, 3m, "https://example.test/pricing"), (row.WorkspaceId, row.InputPerMillionUsd, row.OutputPerMillionUsd, row.Source));
+        var priced = await (await other.Client.PostAsync("/v1/ingest",
+            new TestEvent { Model = "opsmeter-global-model", InputTokens = 1_000_000, OutputTokens = 1_000_000, OccurredAt = Start.AddHours(2) }.Content()))
+            .Content.ReadAsStringAsync();
+        Assert.Contains("\"costUsd\":4", priced, StringComparison.Ordinal); // another workspace, priced by the new version
+        var (_, history) = await administrator.GetAsync("/Dashboard/Prices?q=opsmeter-global");
+        Assert.Contains("data-catalog=\"openai/opsmeter-global-model\"", history, StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using CsvHelper;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
@@ -58,6 +59,13 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     [BindProperty]
     public PriceForm Form { get; set; } = new();
 
+    /// <summary>A new version of the global catalog, for instance administrators.</summary>
+    [BindProperty]
+    public PriceForm GlobalForm { get; set; } = new();
+
+    /// <summary>Whether the person administers the instance (the global catalog is theirs to change).</summary>
+    public bool IsInstanceAdmin { get; private set; }
+
     [TempData]
     public string? Message { get; set; }
 
@@ -111,6 +119,41 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         return RedirectToPage();
     }
 
+    /// <summary>A version of the global catalog: every workspace's prices, so instance administrators only, whatever their workspace role.</summary>
+    [AllowMembers]
+    public async Task<IActionResult> OnPostAddGlobalAsync(CancellationToken ct)
+    {
+        if (!await InstanceAdminAsync(ct))
+        {
+            return Forbid();
+        }
+
+        var request = GlobalForm.ToRequest();
+        var validation = await validator.ValidateAsync(request, ct);
+        foreach (var error in validation.Errors)
+        {
+            ModelState.AddModelError(FormFields.TryGetValue(error.PropertyName, out var field) ? $"GlobalForm.{field}" : "", error.ErrorMessage);
+        }
+
+        var (outcome, price) = validation.IsValid
+            ? await PriceOverrides.AddAsync(db, catalog, refresh, changes, clock, null, Actor, request, ct)
+            : (PriceOverrides.Outcome.NotFound, null!);
+        if (outcome == PriceOverrides.Outcome.Conflict)
+        {
+            ModelState.AddModelError($"GlobalForm.{nameof(PriceForm.EffectiveFromUtc)}",
+                "The catalog already has a version of this model starting at that instant: choose another.");
+        }
+
+        if (outcome != PriceOverrides.Outcome.Done)
+        {
+            await LoadAsync(ct);
+            return Page();
+        }
+
+        Message = $"Catalog version for {price.Provider}/{price.Model} saved for every workspace; unpriced events it covers are being priced now.";
+        return RedirectToPage(new { q = price.Model });
+    }
+
     public async Task<IActionResult> OnPostRetireAsync(Guid id, string? reason, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(reason) || reason.Length > PriceOverrides.MaxReasonLength)
@@ -154,8 +197,13 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     private string Actor => User.Identity?.Name ?? "unknown";
 
+    private async Task<bool> InstanceAdminAsync(CancellationToken ct) =>
+        Guid.TryParse(User.FindFirstValue(ClaimTypes.NameIdentifier), out var userId)
+        && await db.Users.AnyAsync(u => u.Id == userId && u.IsInstanceAdmin, ct);
+
     private async Task LoadAsync(CancellationToken ct)
     {
+        IsInstanceAdmin = await InstanceAdminAsync(ct);
         Unpriced = await UnpricedModels.ListAsync(db, Membership.WorkspaceId, ct);
         Overrides = await db.ModelPrices.AsNoTracking().Where(p => p.WorkspaceId == Membership.WorkspaceId)
             .OrderBy(p => p.Provider).ThenBy(p => p.Model).ThenByDescending(p => p.EffectiveFrom).ToListAsync(ct);
