@@ -91,67 +91,42 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         return Page();
     }
 
-    public async Task<IActionResult> OnPostAddAsync(CancellationToken ct)
-    {
-        var request = Form.ToRequest();
-        var validation = await validator.ValidateAsync(request, ct);
-        foreach (var error in validation.Errors)
-        {
-            ModelState.AddModelError(FormFields.TryGetValue(error.PropertyName, out var field) ? $"Form.{field}" : "", error.ErrorMessage);
-        }
-
-        if (!validation.IsValid || !ModelState.IsValid)
-        {
-            await LoadAsync(ct);
-            return Page();
-        }
-
-        var (outcome, price) = await PriceOverrides.AddAsync(db, catalog, refresh, changes, clock, Membership.WorkspaceId, Actor, request, ct);
-        if (outcome == PriceOverrides.Outcome.Conflict)
-        {
-            ModelState.AddModelError($"Form.{nameof(PriceForm.EffectiveFromUtc)}",
-                "This workspace already has a price for this model starting at that instant (retired ones count): choose another.");
-            await LoadAsync(ct);
-            return Page();
-        }
-
-        Message = $"Price for {price.Provider}/{price.Model} saved; events it covers that were stored unpriced are being priced now.";
-        return RedirectToPage();
-    }
+    public Task<IActionResult> OnPostAddAsync(CancellationToken ct) => AddAsync(Form, nameof(Form), Membership.WorkspaceId,
+        "This workspace already has a price for this model starting at that instant (retired ones count): choose another.",
+        price => $"Price for {price.Provider}/{price.Model} saved; events it covers that were stored unpriced are being priced now.", ct);
 
     /// <summary>A version of the global catalog: every workspace's prices, so instance administrators only, whatever their workspace role.</summary>
     [AllowMembers]
-    public async Task<IActionResult> OnPostAddGlobalAsync(CancellationToken ct)
-    {
-        if (!await InstanceAdminAsync(ct))
-        {
-            return Forbid();
-        }
+    public async Task<IActionResult> OnPostAddGlobalAsync(CancellationToken ct) => !await InstanceAdminAsync(ct)
+        ? Forbid()
+        : await AddAsync(GlobalForm, nameof(GlobalForm), null, "The catalog already has a version of this model starting at that instant: choose another.",
+            price => $"Catalog version for {price.Provider}/{price.Model} saved for every workspace; unpriced events it covers are being priced now.", ct);
 
-        var request = GlobalForm.ToRequest();
+    /// <summary>Validates <paramref name="form"/> with the API's rules (errors on its fields), saves the price, and says so.</summary>
+    private async Task<IActionResult> AddAsync(PriceForm form, string prefix, Guid? workspaceId, string conflict, Func<ModelPrice, string> saved,
+        CancellationToken ct)
+    {
+        var request = form.ToRequest();
         var validation = await validator.ValidateAsync(request, ct);
         foreach (var error in validation.Errors)
         {
-            ModelState.AddModelError(FormFields.TryGetValue(error.PropertyName, out var field) ? $"GlobalForm.{field}" : "", error.ErrorMessage);
+            ModelState.AddModelError(FormFields.TryGetValue(error.PropertyName, out var field) ? $"{prefix}.{field}" : "", error.ErrorMessage);
         }
 
-        var (outcome, price) = validation.IsValid
-            ? await PriceOverrides.AddAsync(db, catalog, refresh, changes, clock, null, Actor, request, ct)
-            : (PriceOverrides.Outcome.NotFound, null!);
-        if (outcome == PriceOverrides.Outcome.Conflict)
+        if (validation.IsValid && ModelState.IsValid)
         {
-            ModelState.AddModelError($"GlobalForm.{nameof(PriceForm.EffectiveFromUtc)}",
-                "The catalog already has a version of this model starting at that instant: choose another.");
+            var (outcome, price) = await PriceOverrides.AddAsync(db, catalog, refresh, changes, clock, workspaceId, Actor, request, ct);
+            if (outcome == PriceOverrides.Outcome.Done)
+            {
+                Message = saved(price);
+                return RedirectToPage();
+            }
+
+            ModelState.AddModelError($"{prefix}.{nameof(PriceForm.EffectiveFromUtc)}", conflict);
         }
 
-        if (outcome != PriceOverrides.Outcome.Done)
-        {
-            await LoadAsync(ct);
-            return Page();
-        }
-
-        Message = $"Catalog version for {price.Provider}/{price.Model} saved for every workspace; unpriced events it covers are being priced now.";
-        return RedirectToPage(new { q = price.Model });
+        await LoadAsync(ct);
+        return Page();
     }
 
     public async Task<IActionResult> OnPostRetireAsync(Guid id, string? reason, CancellationToken ct)
