@@ -4,6 +4,7 @@ using NpgsqlTypes;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Usage;
+using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Repricing;
 
@@ -18,7 +19,7 @@ internal sealed record RepriceResult(int Events, decimal CostUsd);
 /// idempotency keys get their cost and the transaction's id, and the next pass folds them in again as priced. Ingest
 /// never waits for it: new rows are not locked, and an event stored during the run is priced on arrival.
 /// </summary>
-internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILogger<RepriceJob> logger)
+internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, OpsmeterDbContext records, TimeProvider clock, ILogger<RepriceJob> logger)
 {
     /// <summary>Events per transaction: enough to spread the rollup lock and the unfold over many rows, short enough to keep folding going.</summary>
     public const int BatchSize = 5_000;
@@ -54,6 +55,7 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
     [AutomaticRetry(Attempts = 3)]
     public async Task<RepriceResult> RunAsync(Guid workspaceId, CancellationToken ct)
     {
+        var started = clock.GetUtcNow();
         var (events, dollars) = (0, 0m);
         var after = (Time: DateTimeOffset.MinValue.ToUniversalTime(), Id: Guid.Empty);
         while (true)
@@ -95,6 +97,13 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, ILog
             await transaction.CommitAsync(ct);
         }
 
+        // The run's record, for the Prices page: what a new price did to the events stored before it.
+        records.Add(new RepriceRun
+        {
+            WorkspaceId = workspaceId, Id = Guid.CreateVersion7(started), StartedAt = started, FinishedAt = clock.GetUtcNow(), Events = events,
+            CostUsd = dollars,
+        });
+        await records.SaveChangesAsync(ct);
         logger.LogInformation("Re-priced {Events} unpriced events of workspace {Workspace}: {Dollars} USD", events, workspaceId, dollars);
         return new RepriceResult(events, dollars);
     }

@@ -64,6 +64,13 @@ public sealed class RepriceTests(OpsmeterApp app)
         // 1M input at 0.6 + 0.5M output at 1.2 = 1.2 USD, for the three events from the override's start on; "early" stays unpriced.
         Assert.Equal((3, 3.6m), (first.Events, first.CostUsd));
         Assert.Equal((0, 0m), (second.Events, second.CostUsd));
+        var runs = await app.WithDbAsync(db => db.Set<RepriceRun>().Where(r => r.WorkspaceId == ws.Id).OrderBy(r => r.FinishedAt).ToListAsync());
+        Assert.Equal([(3, 3.6m), (0, 0m)], runs.Select(r => (r.Events, r.CostUsd))); // recorded for the Prices page
+        using (var owner = await DashboardUser.SignedInAsync(app, ws.Id))
+        {
+            Assert.Contains("data-reprice-run=\"3\"", (await owner.GetAsync("/Dashboard/Prices")).Html, StringComparison.Ordinal);
+        }
+
         var raw = await RawAsync(ws.Id);
         Assert.Equal(1, raw.Unpriced);
         Assert.Equal(["override", "override", "override"], await app.WithDbAsync(db => db.LlmRequests

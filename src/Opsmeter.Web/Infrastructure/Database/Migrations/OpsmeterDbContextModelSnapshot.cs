@@ -1085,6 +1085,41 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                     b.ToTable("price_audit", (string)null);
                 });
 
+            modelBuilder.Entity("Opsmeter.Web.Features.Repricing.RepriceRun", b =>
+                {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<decimal>("CostUsd")
+                        .HasColumnType("numeric(20,10)")
+                        .HasColumnName("cost_usd");
+
+                    b.Property<int>("Events")
+                        .HasColumnType("integer")
+                        .HasColumnName("events");
+
+                    b.Property<DateTimeOffset>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("WorkspaceId", "Id")
+                        .HasName("pk_reprice_runs");
+
+                    b.HasIndex("WorkspaceId", "FinishedAt")
+                        .HasDatabaseName("ix_reprice_runs_workspace_id_finished_at");
+
+                    b.ToTable("reprice_runs", (string)null);
+                });
+
             modelBuilder.Entity("Opsmeter.Web.Features.Workspaces.Workspace", b =>
                 {
                     b.Property<Guid>("Id")

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Repricing;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Areas.Dashboard.Pages.Prices;
@@ -74,6 +75,9 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     public IReadOnlyList<ModelPrice> Overrides { get; private set; } = [];
 
     public IReadOnlyList<PriceAudit> Audit { get; private set; } = [];
+
+    /// <summary>The latest re-pricing runs: what new prices did to the events stored unpriced before them.</summary>
+    public IReadOnlyList<RepriceRun> Runs { get; private set; } = [];
 
     public IReadOnlyList<IGrouping<(string Provider, string Model), ModelPrice>> Catalog { get; private set; } = [];
 
@@ -184,6 +188,8 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             .OrderBy(p => p.Provider).ThenBy(p => p.Model).ThenByDescending(p => p.EffectiveFrom).ToListAsync(ct);
         Audit = await db.Set<PriceAudit>().AsNoTracking().Where(a => a.WorkspaceId == Membership.WorkspaceId)
             .OrderByDescending(a => a.At).Take(AuditRowsShown).ToListAsync(ct);
+        Runs = await db.Set<RepriceRun>().AsNoTracking().Where(r => r.WorkspaceId == Membership.WorkspaceId)
+            .OrderByDescending(r => r.FinishedAt).Take(10).ToListAsync(ct);
         if (Query is { Length: > 0 } q)
         {
             var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
