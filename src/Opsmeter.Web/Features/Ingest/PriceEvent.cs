@@ -35,7 +35,7 @@ internal static class PriceEvent
             request.CacheWrite1hInputTokens ?? 0);
         var tier = ServiceTiers.Normalize(request.ServiceTier);
         // Money has at most 10 decimals on the wire and in the database; round the client's figure once, here.
-        var clientCost = request.CostUsd is { } reported ? Round(reported) : (decimal?)null;
+        var clientCost = request.CostUsd is { } reported ? CostBreakdown.Round(reported) : (decimal?)null;
         var providerReported = string.Equals(request.CostReportedBy, CostReporters.Provider, StringComparison.OrdinalIgnoreCase);
         var (price, cost) = providerReported ? ((ModelPrice?)null, CostBreakdown.Zero) : Priced(request, workspaceId, occurredAt, tier, usage, catalog, warnings);
         var (costStatus, costSource) = (price, clientCost) switch
@@ -82,11 +82,11 @@ internal static class PriceEvent
             ServiceTier = tier,
             CostSource = costSource,
             PriceId = price?.Id,
-            InputCostUsd = Round(cost.Input),
-            CachedInputCostUsd = Round(cost.CachedInput),
-            CacheWriteCostUsd = Round(cost.CacheWrite),
-            OutputCostUsd = Round(cost.Output),
-            ReasoningCostUsd = Round(cost.Reasoning),
+            InputCostUsd = CostBreakdown.Round(cost.Input),
+            CachedInputCostUsd = CostBreakdown.Round(cost.CachedInput),
+            CacheWriteCostUsd = CostBreakdown.Round(cost.CacheWrite),
+            OutputCostUsd = CostBreakdown.Round(cost.Output),
+            ReasoningCostUsd = CostBreakdown.Round(cost.Reasoning),
             Metadata = StoredMetadata(request.Metadata),
         };
         return new PricedEvent(row, price, warnings);
@@ -128,5 +128,4 @@ internal static class PriceEvent
 
     private static string OrUnknown(string? value) => string.IsNullOrWhiteSpace(value) ? Unknown : value;
 
-    private static decimal Round(decimal part) => Math.Round(part, CostBreakdown.Decimals, MidpointRounding.AwayFromZero);
 }

@@ -11,7 +11,10 @@ internal readonly record struct CostBreakdown(decimal Input, decimal CachedInput
 {
     public const int Decimals = 10;
 
-    public decimal Total => Math.Round(Input + CachedInput + CacheWrite + Output + Reasoning, Decimals, MidpointRounding.AwayFromZero);
+    public decimal Total => Round(Input + CachedInput + CacheWrite + Output + Reasoning);
+
+    /// <summary>An amount as stored (numeric(20,10)): 10 decimals, midpoint away from zero.</summary>
+    public static decimal Round(decimal amount) => Math.Round(amount, Decimals, MidpointRounding.AwayFromZero);
 
     public static CostBreakdown Zero => default;
 }

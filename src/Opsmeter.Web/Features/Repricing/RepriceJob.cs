@@ -85,11 +85,11 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, Opsm
                 update.Parameters.AddWithValue("price_ids", priced.Select(p => p.Price.Id).ToArray());
                 update.Parameters.AddWithValue("sources", priced.Select(p => p.Price.WorkspaceId is null ? CostSources.Catalog : CostSources.Override).ToArray());
                 update.Parameters.AddWithValue("costs", priced.Select(p => p.Cost.Total).ToArray());
-                update.Parameters.AddWithValue("input", priced.Select(p => Round(p.Cost.Input)).ToArray());
-                update.Parameters.AddWithValue("cached", priced.Select(p => Round(p.Cost.CachedInput)).ToArray());
-                update.Parameters.AddWithValue("write", priced.Select(p => Round(p.Cost.CacheWrite)).ToArray());
-                update.Parameters.AddWithValue("output", priced.Select(p => Round(p.Cost.Output)).ToArray());
-                update.Parameters.AddWithValue("reasoning", priced.Select(p => Round(p.Cost.Reasoning)).ToArray());
+                update.Parameters.AddWithValue("input", priced.Select(p => CostBreakdown.Round(p.Cost.Input)).ToArray());
+                update.Parameters.AddWithValue("cached", priced.Select(p => CostBreakdown.Round(p.Cost.CachedInput)).ToArray());
+                update.Parameters.AddWithValue("write", priced.Select(p => CostBreakdown.Round(p.Cost.CacheWrite)).ToArray());
+                update.Parameters.AddWithValue("output", priced.Select(p => CostBreakdown.Round(p.Cost.Output)).ToArray());
+                update.Parameters.AddWithValue("reasoning", priced.Select(p => CostBreakdown.Round(p.Cost.Reasoning)).ToArray());
                 await update.ExecuteNonQueryAsync(ct);
                 (events, dollars) = (events + priced.Count, dollars + priced.Sum(p => p.Cost.Total));
             }
@@ -110,8 +110,6 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, Opsm
 
     private sealed record UnpricedEvent(Guid Id, DateTimeOffset OccurredAt, string Provider, string Model, TokenUsage Usage, string Tier);
 
-    /// <summary>A part as ingest stores it: 10 decimals, midpoint away from zero (the total is rounded from the exact parts).</summary>
-    private static decimal Round(decimal part) => Math.Round(part, CostBreakdown.Decimals, MidpointRounding.AwayFromZero);
 
     private static async Task<List<UnpricedEvent>> ReadBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
         (DateTimeOffset Time, Guid Id) after, CancellationToken ct)
