@@ -24,7 +24,8 @@ internal sealed class PriceCatalogRefresh(IServiceScopeFactory scopes, PriceCata
         loaded = (prices.Count, prices.Max(p => (DateTimeOffset?)p.CreatedAt), prices.Max(p => p.RetiredAt));
     }
 
-    private async Task<bool> ChangedAsync(CancellationToken ct)
+    /// <summary>Whether the table differs from what was loaded last (another node added or retired a row).</summary>
+    internal async Task<bool> ChangedAsync(CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();

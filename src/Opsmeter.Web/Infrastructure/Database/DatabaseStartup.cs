@@ -28,8 +28,8 @@ internal static class DatabaseStartup
 
         await PriceCatalogSeed.ApplyAsync(db, clock.GetUtcNow(), ct);
         await scope.ServiceProvider.GetRequiredService<WorkspaceBootstrap>().RunAsync(ct);
-        var prices = await db.ModelPrices.AsNoTracking().ToListAsync(ct);
-        scope.ServiceProvider.GetRequiredService<PriceCatalog>().Load(prices);
+        // Through the refresh loop's own load, so that it knows what is in memory and reloads only on a change.
+        await scope.ServiceProvider.GetRequiredService<PriceCatalogRefresh>().ReloadAsync(ct);
     }
 }
 
