@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Opsmeter.Web.Features.Pricing;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.ApiKeys;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
@@ -89,7 +91,7 @@ public sealed class PriceOverrideTests(OpsmeterApp app)
         Assert.Equal((3m, 12.5m), (before.GetProperty("costUsd").GetDecimal(), after.GetProperty("costUsd").GetDecimal()));
         var kept = await app.WithDbAsync(db => db.LlmRequests.SingleAsync(r => r.WorkspaceId == ws.Id && r.ExternalRequestId == e.ExternalRequestId));
         Assert.Equal((3m, Guid.Parse(id!)), (kept.CostUsd, kept.PriceId!.Value));
-        var audit = await app.WithDbAsync(db => db.Set<Opsmeter.Web.Features.Pricing.PriceAudit>().Where(a => a.WorkspaceId == ws.Id).OrderBy(a => a.At).ToListAsync());
+        var audit = await app.WithDbAsync(db => db.Set<PriceAudit>().Where(a => a.WorkspaceId == ws.Id).OrderBy(a => a.At).ToListAsync());
         Assert.Equal(["added", "retired"], audit.Select(a => a.Action));
         Assert.StartsWith("catalog openai/gpt-4o: input 2.5, output 10", audit[0].Before, StringComparison.Ordinal);
         Assert.StartsWith("override openai/gpt-4o: input 1, output 2", audit[0].After, StringComparison.Ordinal);
@@ -169,5 +171,36 @@ public sealed class PriceDryRunTests(OpsmeterApp app)
         Assert.Equal(HttpStatusCode.BadRequest, (await ws.Client.GetAsync($"/v1/pricing/dry-run?priceId={priceId}")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await ws.Client.GetAsync(
             $"/v1/pricing/dry-run?priceId={priceId}&from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z")).StatusCode);
+    }
+}
+
+/// <summary>The refresh loop of every node: a row another node added is noticed by the one-row check, and loaded.</summary>
+[Collection(SharedApp.Name)]
+public sealed class PriceCatalogRefreshTests(OpsmeterApp app)
+{
+    [Fact]
+    public async Task A_price_added_by_another_node_is_noticed_and_loaded()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var refresh = app.Services.GetRequiredService<PriceCatalogRefresh>();
+        await refresh.ReloadAsync(CancellationToken.None);
+        Assert.False(await refresh.ChangedAsync(CancellationToken.None));
+
+        // What another node's POST /v1/pricing/overrides leaves in the table, without this node's catalog knowing.
+        await app.WithDbAsync(async db =>
+        {
+            db.ModelPrices.Add(new ModelPrice
+            {
+                Id = Guid.CreateVersion7(), WorkspaceId = ws.Id, Provider = "openai", Model = "other-node-model", EffectiveFrom = DateTimeOffset.UtcNow.AddDays(-1),
+                InputPerMillionUsd = 1, OutputPerMillionUsd = 1, Source = "override", CreatedAt = DateTimeOffset.UtcNow,
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        Assert.True(await refresh.ChangedAsync(CancellationToken.None));
+        await refresh.ReloadAsync(CancellationToken.None);
+        Assert.False(await refresh.ChangedAsync(CancellationToken.None));
+        var priced = await (await ws.Client.PostAsync("/v1/ingest", new TestEvent { Model = "other-node-model" }.Content())).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("priced", priced.GetProperty("costStatus").GetString());
     }
 }
