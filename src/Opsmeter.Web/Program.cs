@@ -1,4 +1,5 @@
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Compare;
 using Opsmeter.Web.Features.Exports;
@@ -28,7 +29,7 @@ try
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
     builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
-        .AddNotifications().AddRepricing();
+        .AddNotifications().AddRepricing().AddAudit();
 
     var app = builder.Build();
     await app.EnsureReachableAsync();

@@ -67,6 +67,12 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
         var token = Token().Match(html);
         Assert.True(token.Success, $"no antiforgery token on {formPage ?? action}");
         fields["__RequestVerificationToken"] = WebUtility.HtmlDecode(token.Groups[1].Value);
+        // Dashboard forms carry the workspace the page showed; a test that sets one itself (a stale form) keeps its own.
+        if (WorkspaceField().Match(html) is { Success: true } workspace)
+        {
+            fields.TryAdd("workspaceId", workspace.Groups[1].Value);
+        }
+
         return await Client.PostAsync(action, new FormUrlEncodedContent(fields));
     }
 
@@ -74,4 +80,7 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
     private static partial Regex Token();
+
+    [GeneratedRegex("name=\"workspaceId\" value=\"([^\"]+)\"")]
+    private static partial Regex WorkspaceField();
 }

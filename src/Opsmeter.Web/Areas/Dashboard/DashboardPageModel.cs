@@ -27,6 +27,9 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
     /// <summary>Where this workspace's raw events begin: a range reaching further back is figured from daily rollups.</summary>
     public DateTimeOffset RawEventsFrom { get; private set; }
 
+    /// <summary>The key under which the current workspace's id waits in <c>HttpContext.Items</c> for <see cref="WorkspaceFormTagHelper"/>.</summary>
+    public const string WorkspaceItem = "opsmeter.workspace";
+
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
         var membership = await current.GetAsync(HttpContext, HttpContext.RequestAborted);
@@ -41,9 +44,23 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
         }
 
         Membership = membership;
+        HttpContext.Items[WorkspaceItem] = membership.WorkspaceId;
         if (!membership.CanManage && IsForManagers(context.HandlerMethod?.MethodInfo))
         {
             context.Result = Forbid();
+            return;
+        }
+
+        if (IsChange && context.HandlerMethod?.MethodInfo.IsDefined(typeof(AnyWorkspaceAttribute), inherit: false) != true
+            && await PostedWorkspaceAsync() != membership.WorkspaceId)
+        {
+            context.Result = new ContentResult
+            {
+                StatusCode = StatusCodes.Status409Conflict,
+                ContentType = "text/plain; charset=utf-8",
+                Content = $"Nothing was changed: this form was opened for another workspace than the one you are working in now " +
+                    $"(\"{membership.WorkspaceName}\", chosen in another tab or window). Reload the page and try again.",
+            };
             return;
         }
 
@@ -51,10 +68,24 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
         await next();
     }
 
+    private bool IsChange => !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method);
+
     /// <summary>The one rule of who may do what on the dashboard (see <see cref="ManagersOnlyAttribute"/>).</summary>
     private bool IsForManagers(System.Reflection.MethodInfo? handler) =>
         GetType().IsDefined(typeof(ManagersOnlyAttribute), inherit: true)
-        || (!HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method) && handler?.IsDefined(typeof(AllowMembersAttribute), inherit: false) != true);
+        || (IsChange && handler?.IsDefined(typeof(AllowMembersAttribute), inherit: false) != true);
+
+    /// <summary>The workspace a posted form was made for (<see cref="WorkspaceFormTagHelper"/>), or null when it names none.</summary>
+    private async Task<Guid?> PostedWorkspaceAsync()
+    {
+        if (!Request.HasFormContentType)
+        {
+            return null;
+        }
+
+        var form = await Request.ReadFormAsync(HttpContext.RequestAborted);
+        return Guid.TryParse(form[WorkspaceFormTagHelper.FieldName], out var id) ? id : null;
+    }
 
     /// <summary>The events behind one row: the current filters plus this dimension's value.</summary>
     public string EventsLink(string dimension, string value) => PageLink("/Events/Index", (dimension, value));

@@ -3,9 +3,12 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Incidents;
+using Opsmeter.Web.Features.Instance;
+using Opsmeter.Web.Features.Invitations;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Features.Pricing;
@@ -32,6 +35,9 @@ internal sealed class OpsmeterDbContext(DbContextOptions<OpsmeterDbContext> opti
     public DbSet<WebhookChannel> WebhookChannels => Set<WebhookChannel>();
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<AuditEntry> AuditLog => Set<AuditEntry>();
+    public DbSet<Invitation> Invitations => Set<Invitation>();
+    public DbSet<InstanceSetting> InstanceSettings => Set<InstanceSetting>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

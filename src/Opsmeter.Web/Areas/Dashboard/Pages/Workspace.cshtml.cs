@@ -7,6 +7,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages;
 internal sealed class WorkspaceModel(CurrentWorkspace current) : DashboardPageModel(current)
 {
     [AllowMembers]
+    [AnyWorkspace]
     public IActionResult OnPost(Guid id)
     {
         if (Membership.All.Any(w => w.Id == id))
