@@ -6,8 +6,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
-using Opsmeter.Web.Features.Workspaces;
-using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Pages;
 
@@ -16,6 +14,7 @@ public sealed class SetupForm
     public string Email { get; set; } = "";
     public string Password { get; set; } = "";
     public string Workspace { get; set; } = "default";
+    public string? Token { get; set; }
 }
 
 internal sealed class SetupFormValidator : AbstractValidator<SetupForm>
@@ -25,23 +24,30 @@ internal sealed class SetupFormValidator : AbstractValidator<SetupForm>
         RuleFor(x => x.Email).NotEmpty().EmailAddress().MaximumLength(256);
         RuleFor(x => x.Password).NotEmpty().MinimumLength(10);
         RuleFor(x => x.Workspace).NotEmpty().MaximumLength(128);
+        RuleFor(x => x.Token).MaximumLength(64);
     }
 }
 
-/// <summary>First run: only while no account exists, the first person creates the owner account and the first workspace.</summary>
+/// <summary>
+/// First run: while no account exists, the person who holds the setup token (printed in the server's log; not asked
+/// from this machine itself) creates the owner account and the first workspace. See <see cref="ClaimInstance"/>.
+/// </summary>
 [AllowAnonymous]
-internal sealed class SetupModel(OpsmeterDbContext db, UserManager<OpsmeterUser> users, SignInManager<OpsmeterUser> signIn,
-    IValidator<SetupForm> validator, TimeProvider clock) : PageModel
+internal sealed class SetupModel(SetupToken setupToken, ClaimInstance claim, SignInManager<OpsmeterUser> signIn, IValidator<SetupForm> validator)
+    : PageModel
 {
     [BindProperty]
     public SetupForm Form { get; set; } = new();
 
+    /// <summary>The request comes from another machine (or through a proxy): the form asks for the setup token.</summary>
+    public bool NeedsToken => !SetupToken.IsFromThisMachine(HttpContext);
+
     public async Task<IActionResult> OnGetAsync(CancellationToken ct) =>
-        await CreateOwner.AnyoneAsync(db, ct) ? RedirectToPage("/Account/SignIn") : Page();
+        await setupToken.EnsureAsync(ct) is null ? RedirectToPage("/Account/SignIn") : Page();
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
-        if (await CreateOwner.AnyoneAsync(db, ct))
+        if (await setupToken.EnsureAsync(ct) is null)
         {
             return RedirectToPage("/Account/SignIn");
         }
@@ -53,18 +59,30 @@ internal sealed class SetupModel(OpsmeterDbContext db, UserManager<OpsmeterUser>
             return Page();
         }
 
-        // The bootstrap workspace ("default") already exists on a fresh server: adopt it rather than fail on its name.
-        var (workspace, _) = await CreateWorkspace.FindOrCreateAsync(db, clock, Form.Workspace, ct);
-
-        var created = await CreateOwner.HandleAsync(users, db, clock, Form.Email, Form.Password, workspace.Id);
-        if (!created.Succeeded)
+        if (NeedsToken && !await setupToken.MatchesAsync(Form.Token, ct))
         {
-            foreach (var error in created.Errors)
-            {
-                ModelState.AddModelError(string.Empty, error.Description);
-            }
+            ModelState.AddModelError($"{nameof(Form)}.{nameof(SetupForm.Token)}",
+                "That is not this server's setup token. It is in the server's log (\"setup token\"), or run the setup-token command on the server.");
+            var refused = Page();
+            refused.StatusCode = StatusCodes.Status403Forbidden;
+            return refused;
+        }
 
-            return Page();
+        var result = await claim.RunAsync(Form.Email, Form.Password, Form.Workspace, ct);
+        switch (result.Outcome)
+        {
+            case ClaimInstance.Outcome.AlreadyClaimed:
+                return RedirectToPage("/Account/SignIn");
+            case ClaimInstance.Outcome.WorkspaceNameTaken:
+                ModelState.AddModelError($"{nameof(Form)}.{nameof(SetupForm.Workspace)}", result.Errors[0]);
+                return Page();
+            case ClaimInstance.Outcome.AccountRefused:
+                foreach (var error in result.Errors)
+                {
+                    ModelState.AddModelError(string.Empty, error);
+                }
+
+                return Page();
         }
 
         await signIn.PasswordSignInAsync(Form.Email, Form.Password, isPersistent: true, lockoutOnFailure: false);

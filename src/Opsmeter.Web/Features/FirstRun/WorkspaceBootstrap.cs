@@ -2,22 +2,35 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.FirstRun;
 
-/// <summary>Creates the bootstrap workspace and registers the bootstrap API key, each only if absent.</summary>
+/// <summary>
+/// Creates the bootstrap workspace, its owner account and the bootstrap API key, each only if absent. The workspace is
+/// made only when the settings put something in it (an owner or a key): a server started with nothing configured has no
+/// workspace until someone claims it at <c>/setup</c>.
+/// </summary>
 internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider clock, IOptions<BootstrapOptions> options,
-    UserManager<OpsmeterUser> users, ILogger<WorkspaceBootstrap> logger)
+    UserManager<OpsmeterUser> users, AuditLog audit, ILogger<WorkspaceBootstrap> logger)
 {
     public async Task RunAsync(CancellationToken ct)
     {
         var settings = options.Value;
+        var wantsOwner = settings.AdminEmail is not null && settings.AdminPassword is not null;
+        if (!wantsOwner && settings.ApiKey is null)
+        {
+            return;
+        }
+
         var (workspace, isNew) = await CreateWorkspace.FindOrCreateAsync(db, clock, settings.Workspace, ct);
         if (isNew)
         {
+            audit.Add(null, AuditActions.WorkspaceCreated, $"{workspace.Name} ({workspace.Id})", actor: "system (bootstrap settings)");
+            await db.SaveChangesAsync(ct);
             logger.LogInformation("Created workspace {WorkspaceName} ({WorkspaceId})", workspace.Name, workspace.Id);
         }
 

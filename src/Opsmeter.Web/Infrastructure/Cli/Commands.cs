@@ -1,20 +1,22 @@
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Infrastructure.Cli;
 
 /// <summary>
-/// Operator commands run instead of the server: <c>migrate</c>, and
+/// Operator commands run instead of the server: <c>migrate</c>, <c>setup-token</c> (first run's token, see
+/// <see cref="SetupToken"/>), and
 /// <c>apikey create --workspace NAME --scopes ingest,read [--name LABEL]</c>, which prints a new key once, and
 /// <c>prices import FILE [--dry-run] [--effective-from INSTANT] [--all-providers]</c> (see <see cref="ImportPrices"/>).
 /// </summary>
 internal static class Commands
 {
-    private const string Usage = "Usage: migrate | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]"
+    private const string Usage = "Usage: migrate | setup-token | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]"
         + " | prices import FILE [--dry-run] [--effective-from 2026-12-01T00:00:00Z] [--all-providers]";
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "apikey" or "prices";
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "setup-token" or "apikey" or "prices";
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
@@ -27,6 +29,8 @@ internal static class Commands
                 await app.Services.PrepareDatabaseAsync(migrate: true);
                 Console.WriteLine("The database is up to date.");
                 return 0;
+            case ["setup-token"]:
+                return await ShowSetupTokenAsync(app);
             case ["apikey", "create", .. var options]:
                 return await CreateKeyAsync(app, Option(options, "--workspace") ?? "default",
                     Option(options, "--scopes") ?? ApiKeyScopes.Ingest, Option(options, "--name") ?? "cli");
@@ -36,6 +40,21 @@ internal static class Commands
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;
         }
+    }
+
+    /// <summary>The first-run token that /setup asks for from another machine; exit 1 once the instance is claimed.</summary>
+    private static async Task<int> ShowSetupTokenAsync(WebApplication app)
+    {
+        await app.Services.PrepareDatabaseAsync(app.Configuration.GetValue("Database:MigrateOnStartup", true));
+        await using var scope = app.Services.CreateAsyncScope();
+        if (await scope.ServiceProvider.GetRequiredService<SetupToken>().EnsureAsync(CancellationToken.None) is not { } token)
+        {
+            await Console.Error.WriteLineAsync("This instance is already set up: an account exists, so there is no setup token. Sign in instead.");
+            return 1;
+        }
+
+        Console.WriteLine(token);
+        return 0;
     }
 
     private static async Task<int> CreateKeyAsync(WebApplication app, string workspaceName, string scopes, string name)

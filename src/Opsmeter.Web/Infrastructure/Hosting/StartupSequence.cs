@@ -1,4 +1,5 @@
 using Hangfire;
+using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Jobs;
@@ -17,6 +18,8 @@ internal sealed class StartupSequence(IServiceProvider services, IConfiguration 
     {
         // 1. The schema, the shipped price catalog, the bootstrap workspace and key, and the prices in memory.
         await services.PrepareDatabaseAsync(configuration.GetValue("Database:MigrateOnStartup", true), cancellationToken);
+        // 1b. While nobody has claimed the instance, the one-time setup token that /setup asks for, in the log.
+        await LogSetupTokenAsync(cancellationToken);
         // 2. Every workspace's budgets and mode, so the first /v1/policy and ingest answers know them.
         await services.GetRequiredService<PolicySnapshot>().ReloadAsync(cancellationToken);
         // 3. The recurring jobs (their storage needs the database).
@@ -24,6 +27,19 @@ internal sealed class StartupSequence(IServiceProvider services, IConfiguration 
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task LogSetupTokenAsync(CancellationToken ct)
+    {
+        await using var scope = services.CreateAsyncScope();
+        if (await scope.ServiceProvider.GetRequiredService<SetupToken>().EnsureAsync(ct) is { } token)
+        {
+            // The one secret Opsmeter ever logs, on purpose: it is how the operator proves they run this server, and it is
+            // useless once the instance is claimed.
+            scope.ServiceProvider.GetRequiredService<ILogger<StartupSequence>>().LogWarning(
+                "No account exists yet. Open /setup in a browser to create the owner account; from another machine it asks for this setup token: {SetupToken:l}",
+                token);
+        }
+    }
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -11,9 +11,10 @@ public sealed class ApiKeyCommandTests(OpsmeterApp app)
     [Fact]
     public async Task Apikey_create_prints_a_working_key_once_and_stores_only_its_hash()
     {
+        var workspace = await app.CreateWorkspaceAsync();
         var (exitCode, stdout, stderr) = await OpsmeterProcess.RunAsync(
             new Dictionary<string, string?> { ["ConnectionStrings__Opsmeter"] = app.ConnectionString },
-            "apikey", "create", "--workspace", "default", "--scopes", "ingest,read");
+            "apikey", "create", "--workspace", workspace.Id.ToString(), "--scopes", "ingest,read");
 
         Assert.True(exitCode == 0, stderr);
         var key = stdout.Trim();
@@ -36,9 +37,10 @@ public sealed class ApiKeyCommandTests(OpsmeterApp app)
     [Fact]
     public async Task Apikey_create_refuses_unknown_scopes()
     {
+        var workspace = await app.CreateWorkspaceAsync();
         var (exitCode, stdout, _) = await OpsmeterProcess.RunAsync(
             new Dictionary<string, string?> { ["ConnectionStrings__Opsmeter"] = app.ConnectionString },
-            "apikey", "create", "--workspace", "default", "--scopes", "ingest,root");
+            "apikey", "create", "--workspace", workspace.Id.ToString(), "--scopes", "ingest,root");
 
         Assert.Equal(2, exitCode);
         Assert.Equal("", stdout.Trim());
