@@ -42,6 +42,7 @@ try
     app.MapIngestEndpoints();
     app.MapOtlpEndpoints();
     app.MapPricingEndpoints();
+    app.MapApiKeyEndpoints();
     app.MapUsageEndpoints();
     app.MapBudgetEndpoints();
     app.MapIncidentEndpoints();

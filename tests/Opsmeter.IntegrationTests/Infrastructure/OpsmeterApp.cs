@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Features.Workspaces;
@@ -58,8 +59,8 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         var workspace = new Workspace { Id = Guid.CreateVersion7(), Name = "test-" + Guid.NewGuid().ToString("N"), CreatedAt = clock.GetUtcNow() };
         db.Workspaces.Add(workspace);
         await db.SaveChangesAsync();
-        var key = await CreateApiKey.HandleAsync(db, clock, workspace.Id, "test",
-            scopes.Length == 0 ? ApiKeyScopes.All : scopes, CancellationToken.None);
+        var key = await CreateApiKey.HandleAsync(db, scope.ServiceProvider.GetRequiredService<AuditLog>(), clock, workspace.Id, "test",
+            scopes.Length == 0 ? ApiKeyScopes.All : scopes, "test", CancellationToken.None);
         var client = CreateClient();
         client.DefaultRequestHeaders.Add("X-API-Key", key.Key);
         return new TestWorkspace(workspace.Id, key.Key, client);

@@ -1,4 +1,7 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Infrastructure.Database;
@@ -7,13 +10,16 @@ namespace Opsmeter.Web.Infrastructure.Cli;
 
 /// <summary>
 /// Operator commands run instead of the server: <c>migrate</c>, <c>setup-token</c> (first run's token, see
-/// <see cref="SetupToken"/>), and
-/// <c>apikey create --workspace NAME --scopes ingest,read [--name LABEL]</c>, which prints a new key once, and
+/// <see cref="SetupToken"/>),
+/// <c>apikey create --workspace NAME --scopes ingest,read [--name LABEL]</c>, which prints a new key once,
+/// <c>apikey list --workspace NAME|ID</c> and <c>apikey revoke --workspace NAME|ID PREFIX|ID</c> (each creation and revocation
+/// audited as <c>cli:&lt;user&gt;</c>), and
 /// <c>prices import FILE [--dry-run] [--effective-from INSTANT] [--all-providers]</c> (see <see cref="ImportPrices"/>).
 /// </summary>
 internal static class Commands
 {
     private const string Usage = "Usage: migrate | setup-token | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]"
+        + " | apikey list --workspace NAME|ID | apikey revoke --workspace NAME|ID PREFIX|ID"
         + " | prices import FILE [--dry-run] [--effective-from 2026-12-01T00:00:00Z] [--all-providers]";
 
     public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "setup-token" or "apikey" or "prices";
@@ -34,6 +40,10 @@ internal static class Commands
             case ["apikey", "create", .. var options]:
                 return await CreateKeyAsync(app, Option(options, "--workspace") ?? "default",
                     Option(options, "--scopes") ?? ApiKeyScopes.Ingest, Option(options, "--name") ?? "cli");
+            case ["apikey", "list", .. var options] when WorkspaceAndArguments(options) is ({ } workspace, []):
+                return await ListKeysAsync(app, workspace);
+            case ["apikey", "revoke", .. var options] when WorkspaceAndArguments(options) is ({ } workspace, [var key]):
+                return await RevokeKeyAsync(app, workspace, key);
             case ["prices", "import", var file, .. var options]:
                 return await ImportPricesAsync(app, file, options);
             default:
@@ -76,12 +86,120 @@ internal static class Commands
             return 2;
         }
 
-        var created = await CreateApiKey.HandleAsync(db, scope.ServiceProvider.GetRequiredService<TimeProvider>(),
-            workspace.Id, name, requested, CancellationToken.None);
+        var created = await CreateApiKey.HandleAsync(db, scope.ServiceProvider.GetRequiredService<AuditLog>(),
+            scope.ServiceProvider.GetRequiredService<TimeProvider>(), workspace.Id, name, requested, CliActor, CancellationToken.None);
         await Console.Error.WriteLineAsync($"Created key {created.Prefix} for workspace '{workspace.Name}' with scopes {string.Join(",", created.Scopes)}. It is shown once; store it now:");
         Console.WriteLine(created.Key);
         return 0;
     }
+
+    /// <summary>The workspace's keys as a table, revoked ones included; never a secret.</summary>
+    private static async Task<int> ListKeysAsync(WebApplication app, string workspaceName)
+    {
+        await app.Services.PrepareDatabaseAsync(app.Configuration.GetValue("Database:MigrateOnStartup", true));
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
+        var workspace = await CreateApiKey.FindWorkspaceAsync(db, workspaceName, CancellationToken.None);
+        if (workspace is null)
+        {
+            await Console.Error.WriteLineAsync($"No workspace '{workspaceName}' (by name or id).");
+            return 1;
+        }
+
+        var keys = await db.ApiKeys.AsNoTracking().Where(k => k.WorkspaceId == workspace.Id)
+            .OrderBy(k => k.CreatedAt).ThenBy(k => k.Id).ToListAsync();
+        List<string[]> rows =
+        [
+            ["PREFIX", "NAME", "SCOPES", "CREATED (UTC)", "LAST USED (UTC)", "REVOKED (UTC)", "ID"],
+            .. keys.Select(k => new[]
+            {
+                k.Prefix, Printable(k.Name), string.Join(",", k.Scopes), Minute(k.CreatedAt), k.LastUsedAt is { } used ? Minute(used) : "never",
+                k.RevokedAt is { } revoked ? Minute(revoked) : "-", k.Id.ToString(),
+            }),
+        ];
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            Console.WriteLine(string.Join("  ", row.Select((cell, c) => c == row.Length - 1 ? cell : cell.PadRight(widths[c]))));
+        }
+
+        return 0;
+    }
+
+    /// <summary>Revokes a key of the workspace named by its prefix or id; exit 1 with one line when there is no such key.</summary>
+    private static async Task<int> RevokeKeyAsync(WebApplication app, string workspaceName, string prefixOrId)
+    {
+        await app.Services.PrepareDatabaseAsync(app.Configuration.GetValue("Database:MigrateOnStartup", true));
+        await using var scope = app.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<OpsmeterDbContext>();
+        var workspace = await CreateApiKey.FindWorkspaceAsync(db, workspaceName, CancellationToken.None);
+        if (workspace is null)
+        {
+            await Console.Error.WriteLineAsync($"No workspace '{workspaceName}' (by name or id).");
+            return 1;
+        }
+
+        var byId = Guid.TryParse(prefixOrId, out var id);
+        var matches = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.WorkspaceId == workspace.Id && (byId ? k.Id == id : k.Prefix == prefixOrId))
+            .Select(k => new { k.Id, k.RevokedAt }).ToListAsync();
+        // A chosen (bootstrap) key's display prefix is a few characters and may repeat: then the one still active is meant.
+        if (matches.Count > 1 && matches.Count(k => k.RevokedAt is null) == 1)
+        {
+            matches = [.. matches.Where(k => k.RevokedAt is null)];
+        }
+
+        if (matches.Count != 1)
+        {
+            await Console.Error.WriteLineAsync(matches.Count == 0
+                ? $"No key '{prefixOrId}' in workspace '{workspace.Name}'."
+                : $"{matches.Count} keys of workspace '{workspace.Name}' have the prefix '{prefixOrId}': revoke by id (see apikey list).");
+            return 1;
+        }
+
+        var (outcome, key) = await RevokeApiKey.HandleAsync(db, services.GetRequiredService<AuditLog>(), services.GetRequiredService<ApiKeyStore>(),
+            services.GetRequiredService<TimeProvider>(), workspace.Id, matches[0].Id, CliActor, CancellationToken.None);
+        Console.WriteLine(outcome == RevokeApiKey.Outcome.AlreadyRevoked
+            ? $"Key {key!.Prefix} ({Printable(key.Name)}) of workspace '{workspace.Name}' was already revoked at {Minute(key.RevokedAt!.Value)} UTC."
+            : $"Revoked key {key!.Prefix} ({Printable(key.Name)}) of workspace '{workspace.Name}'. Running servers refuse it within 30 s.");
+        return 0;
+    }
+
+    /// <summary>
+    /// The <c>--workspace</c> of an <c>apikey list</c> or <c>revoke</c> (default <c>default</c>, like <c>apikey create</c>) and the other
+    /// arguments; a null workspace (a usage error) for another option or a <c>--workspace</c> without its value.
+    /// </summary>
+    private static (string? Workspace, string[] Arguments) WorkspaceAndArguments(string[] options)
+    {
+        var workspace = "default";
+        var arguments = new List<string>();
+        for (var i = 0; i < options.Length; i++)
+        {
+            if (options[i] == "--workspace" && i + 1 < options.Length)
+            {
+                workspace = options[++i];
+            }
+            else if (options[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                return (null, []);
+            }
+            else
+            {
+                arguments.Add(options[i]);
+            }
+        }
+
+        return (workspace, [.. arguments]);
+    }
+
+    /// <summary>Who the audit log names for a command: the operating system account that ran it.</summary>
+    private static string CliActor => "cli:" + Environment.UserName;
+
+    private static string Minute(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture);
+
+    /// <summary>A name as a terminal shows it: control characters (escape sequences, line breaks) as '?'.</summary>
+    private static string Printable(string text) => string.Concat(text.Select(c => char.IsControl(c) ? '?' : c));
 
     private static async Task<int> ImportPricesAsync(WebApplication app, string file, string[] options)
     {

@@ -3,6 +3,7 @@ using FluentValidation.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -26,9 +27,12 @@ internal sealed class CreateKeyFormValidator : AbstractValidator<CreateKeyForm>
 
 internal sealed record KeyRow(Guid Id, string Name, string Prefix, string[] Scopes, DateTimeOffset CreatedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
 
-/// <summary>API keys of the current workspace: created with scopes and shown once, listed by prefix, revoked. Owners and admins only.</summary>
+/// <summary>
+/// API keys of the current workspace: created with scopes and shown once, listed by prefix, revoked. Owners and admins only.
+/// Each creation and revocation is audited under the signed-in person.
+/// </summary>
 [ManagersOnly]
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, ApiKeyStore keys, TimeProvider clock,
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, ApiKeyStore keys, TimeProvider clock,
     IValidator<CreateKeyForm> validator) : DashboardPageModel(current)
 {
     public override string Nav => "keys";
@@ -52,7 +56,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return await ShowAsync(ct);
         }
 
-        var created = await CreateApiKey.HandleAsync(db, clock, Membership.WorkspaceId, Form.Name, Form.Scopes, ct);
+        var created = await CreateApiKey.HandleAsync(db, audit, clock, Membership.WorkspaceId, Form.Name.Trim(), Form.Scopes, actor: null, ct);
         CreatedKey = created.Key;
         Form = new CreateKeyForm();
         return await ShowAsync(ct);
@@ -60,7 +64,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     public async Task<IActionResult> OnPostRevokeAsync(Guid id, CancellationToken ct)
     {
-        await RevokeApiKey.HandleAsync(db, keys, clock, Membership.WorkspaceId, id, ct);
+        await RevokeApiKey.HandleAsync(db, audit, keys, clock, Membership.WorkspaceId, id, actor: null, ct);
         return RedirectToPage();
     }
 
