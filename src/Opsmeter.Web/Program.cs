@@ -6,6 +6,7 @@ using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Ingest;
+using Opsmeter.Web.Features.Invitations;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Features.Otlp;
@@ -28,7 +29,7 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
-    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
+    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddInvitations().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
         .AddNotifications().AddRepricing().AddAudit();
 
     var app = builder.Build();

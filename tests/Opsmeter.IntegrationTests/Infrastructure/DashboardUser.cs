@@ -27,6 +27,12 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
         bool instanceAdmin = false)
     {
         var (email, password) = await CreatePersonAsync(app, workspaceId, role, instanceAdmin);
+        return await SignInAsync(app, email, password);
+    }
+
+    /// <summary>A new session of an existing account, signed in through the form.</summary>
+    public static async Task<DashboardUser> SignInAsync(OpsmeterApp app, string email, string password)
+    {
         var user = For(app);
         var response = await user.PostFormAsync("/account/signin", new() { ["Form.Email"] = email, ["Form.Password"] = password });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
@@ -61,7 +67,14 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
     }
 
     /// <summary>GETs the form's page for its antiforgery token, then POSTs the fields to <paramref name="action"/>.</summary>
-    public async Task<HttpResponseMessage> PostFormAsync(string action, Dictionary<string, string> fields, string? formPage = null)
+    public async Task<HttpResponseMessage> PostFormAsync(string action, Dictionary<string, string> fields, string? formPage = null) =>
+        await (await PrepareFormAsync(action, fields, formPage))();
+
+    /// <summary>
+    /// GETs the form's page for its antiforgery token now; the returned function POSTs the fields later (so that posts of
+    /// several people can be sent at the same moment).
+    /// </summary>
+    public async Task<Func<Task<HttpResponseMessage>>> PrepareFormAsync(string action, Dictionary<string, string> fields, string? formPage = null)
     {
         var (_, html) = await GetAsync(formPage ?? action.Split('?')[0]);
         var token = Token().Match(html);
@@ -73,8 +86,23 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
             fields.TryAdd("workspaceId", workspace.Groups[1].Value);
         }
 
-        return await Client.PostAsync(action, new FormUrlEncodedContent(fields));
+        return () => Client.PostAsync(action, new FormUrlEncodedContent(fields));
     }
+
+    /// <summary>Invites <paramref name="email"/> on the Members page; returns the path of the link the page shows once (/invite/…).</summary>
+    public async Task<string> InviteAsync(string email, string role = WorkspaceRoles.Member)
+    {
+        var response = await PostFormAsync("/Dashboard/Members?handler=Invite", new() { ["Form.Email"] = email, ["Form.Role"] = role },
+            formPage: "/Dashboard/Members");
+        var html = await response.Content.ReadAsStringAsync();
+        var link = InviteLink().Match(html);
+        Assert.True(link.Success, $"no invitation link on the page ({response.StatusCode})");
+        return new Uri(WebUtility.HtmlDecode(link.Groups[1].Value)).PathAndQuery;
+    }
+
+    /// <summary>As the holder of an invitation link with no account yet: sets the account's password and joins.</summary>
+    public Task<HttpResponseMessage> CreateAccountAsync(string link, string password) =>
+        PostFormAsync(link + "?handler=Create", new() { ["Form.Password"] = password, ["Form.ConfirmPassword"] = password }, formPage: link);
 
     public void Dispose() => Client.Dispose();
 
@@ -83,4 +111,7 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
 
     [GeneratedRegex("name=\"workspaceId\" value=\"([^\"]+)\"")]
     private static partial Regex WorkspaceField();
+
+    [GeneratedRegex("id=\"invite-link\">([^<]+)<")]
+    private static partial Regex InviteLink();
 }

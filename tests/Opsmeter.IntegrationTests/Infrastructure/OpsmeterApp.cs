@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.Web.Features.ApiKeys;
@@ -17,6 +18,7 @@ namespace Opsmeter.IntegrationTests.Infrastructure;
 public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
 {
     private readonly IReadOnlyDictionary<string, string> settings;
+    private readonly Action<IServiceCollection>? services;
     private string connectionString = "";
 
     public OpsmeterApp()
@@ -26,6 +28,10 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
 
     /// <summary>An app of its own (own database) with extra configuration, for tests that need a fresh server.</summary>
     internal OpsmeterApp(IReadOnlyDictionary<string, string> settings) => this.settings = settings;
+
+    /// <summary>An app of its own whose services a test replaces (a <c>FakeTimeProvider</c> as its clock).</summary>
+    internal OpsmeterApp(IReadOnlyDictionary<string, string> settings, Action<IServiceCollection> services)
+        : this(settings) => this.services = services;
 
     public async Task InitializeAsync()
     {
@@ -47,6 +53,11 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 

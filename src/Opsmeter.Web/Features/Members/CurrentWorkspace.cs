@@ -7,6 +7,9 @@ namespace Opsmeter.Web.Features.Members;
 /// <summary>The workspace a signed-in person is looking at, and their role in it.</summary>
 internal sealed record Membership(Guid WorkspaceId, string WorkspaceName, string Role, IReadOnlyList<WorkspaceChoice> All, int RawRetentionDays = 30)
 {
+    /// <summary>The signed-in person.</summary>
+    public Guid UserId { get; init; }
+
     public bool CanManage => WorkspaceRoles.CanManage(Role);
 }
 
@@ -40,6 +43,11 @@ internal sealed class CurrentWorkspace(OpsmeterDbContext db)
         var chosen = Guid.TryParse(http.Request.Cookies[CookieName], out var id) ? memberships.FirstOrDefault(m => m.Id == id) : null;
         var current = chosen ?? memberships[0];
         return new Membership(current.Id, current.Name, current.Role, [.. memberships.Select(m => new WorkspaceChoice(m.Id, m.Name))],
-            current.RawRetentionDays);
+            current.RawRetentionDays) { UserId = userId };
     }
+
+    /// <summary>Makes <paramref name="workspaceId"/> the one the person works in from the next request (the caller checked they belong to it).</summary>
+    public static void Choose(HttpContext http, Guid workspaceId) =>
+        http.Response.Cookies.Append(CookieName, workspaceId.ToString(),
+            new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, IsEssential = true, Secure = http.Request.IsHttps });
 }

@@ -1,12 +1,15 @@
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Members;
 
 internal sealed record MemberRow(Guid UserId, string Email, string Role, DateTimeOffset Since);
 
-/// <summary>Adding, re-roling and removing the people of a workspace. A workspace always keeps an owner; only owners make owners.</summary>
+/// <summary>
+/// Re-roling and removing the people of a workspace (people join only by accepting an invitation, Features/Invitations). A
+/// workspace always keeps an owner; only owners make owners. Each change is audited by the SaveChanges that makes it.
+/// </summary>
 internal static class ManageMembers
 {
     public static Task<List<MemberRow>> ListAsync(OpsmeterDbContext db, Guid workspaceId, CancellationToken ct) =>
@@ -17,43 +20,8 @@ internal static class ManageMembers
          select new MemberRow(u.Id, u.Email!, m.Role, m.CreatedAt))
         .ToListAsync(ct);
 
-    /// <summary>Adds a person by email; a new account gets <paramref name="initialPassword"/>, an existing one keeps its own.</summary>
-    public static async Task<string?> AddAsync(OpsmeterDbContext db, UserManager<OpsmeterUser> users, TimeProvider clock, Membership actor,
-        string email, string role, string? initialPassword)
-    {
-        if (role == WorkspaceRoles.Owner && actor.Role != WorkspaceRoles.Owner)
-        {
-            return "Only an owner can add an owner.";
-        }
-
-        var user = await users.FindByEmailAsync(email);
-        if (user is null)
-        {
-            if (string.IsNullOrEmpty(initialPassword))
-            {
-                return "There is no account with that email yet: give an initial password for it.";
-            }
-
-            user = new OpsmeterUser { Id = Guid.CreateVersion7(clock.GetUtcNow()), UserName = email, Email = email, CreatedAt = clock.GetUtcNow() };
-            var created = await users.CreateAsync(user, initialPassword);
-            if (!created.Succeeded)
-            {
-                return string.Join(" ", created.Errors.Select(e => e.Description));
-            }
-        }
-
-        if (await db.WorkspaceMembers.AnyAsync(m => m.WorkspaceId == actor.WorkspaceId && m.UserId == user.Id))
-        {
-            return $"{email} is already a member.";
-        }
-
-        db.WorkspaceMembers.Add(new WorkspaceMember { WorkspaceId = actor.WorkspaceId, UserId = user.Id, Role = role, CreatedAt = clock.GetUtcNow() });
-        await db.SaveChangesAsync();
-        return null;
-    }
-
     /// <summary>Sets a role, or removes the member when <paramref name="role"/> is null. Returns why not, or null when done.</summary>
-    public static async Task<string?> ChangeAsync(OpsmeterDbContext db, Membership actor, Guid userId, string? role, CancellationToken ct)
+    public static async Task<string?> ChangeAsync(OpsmeterDbContext db, AuditLog audit, Membership actor, Guid userId, string? role, CancellationToken ct)
     {
         var member = await db.WorkspaceMembers.FirstOrDefaultAsync(m => m.WorkspaceId == actor.WorkspaceId && m.UserId == userId, ct);
         if (member is null)
@@ -72,12 +40,20 @@ internal static class ManageMembers
             return "A workspace keeps at least one owner.";
         }
 
+        if (role == member.Role)
+        {
+            return null;
+        }
+
+        var email = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).SingleAsync(ct);
         if (role is null)
         {
             db.WorkspaceMembers.Remove(member);
+            audit.Add(actor.WorkspaceId, AuditActions.MemberRemoved, email, before: member.Role);
         }
         else
         {
+            audit.Add(actor.WorkspaceId, AuditActions.MemberRoleChanged, email, before: member.Role, after: role);
             member.Role = role;
         }
 

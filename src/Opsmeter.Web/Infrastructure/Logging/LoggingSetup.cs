@@ -33,11 +33,25 @@ internal static class LoggingSetup
     /// Headers and bodies are never logged, so keys never reach the log.
     /// </summary>
     public static IApplicationBuilder UseOpsmeterRequestLogging(this IApplicationBuilder app) =>
-        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, error) =>
-            error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
-            : http.Response.StatusCode >= 400 ? LogEventLevel.Warning
-            : http.Request.Path.StartsWithSegments("/v1/ingest") || http.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
-            : LogEventLevel.Information);
+        app.UseSerilogRequestLogging(o =>
+        {
+            o.GetLevel = (http, _, error) =>
+                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : http.Response.StatusCode >= 400 ? LogEventLevel.Warning
+                : http.Request.Path.StartsWithSegments("/v1/ingest") || http.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+            o.GetMessageTemplateProperties = (http, path, elapsedMs, status) =>
+            [
+                new LogEventProperty("RequestMethod", new ScalarValue(http.Request.Method)),
+                new LogEventProperty("RequestPath", new ScalarValue(Redact(path))),
+                new LogEventProperty("StatusCode", new ScalarValue(status)),
+                new LogEventProperty("Elapsed", new ScalarValue(elapsedMs)),
+            ];
+        });
+
+    /// <summary>An invitation link's token is a secret in the path (/invite/{token}): the log shows /invite/… instead.</summary>
+    internal static string Redact(string path) =>
+        path.StartsWith("/invite/", StringComparison.OrdinalIgnoreCase) ? "/invite/…" : path;
 }
 
 /// <summary>One logger per category, made once: loggers are thread-safe and depend only on their category name.</summary>

@@ -7,9 +7,10 @@ namespace Opsmeter.Web.Pages.Account;
 
 internal sealed class SignOutModel(SignInManager<OpsmeterUser> signIn) : PageModel
 {
-    public async Task<IActionResult> OnPostAsync()
+    /// <summary>Signs out, then goes to <paramref name="returnUrl"/> if it is on this site (the invitation page), else to sign-in.</summary>
+    public async Task<IActionResult> OnPostAsync(string? returnUrl)
     {
         await signIn.SignOutAsync();
-        return RedirectToPage("/Account/SignIn");
+        return Url.IsLocalUrl(returnUrl) ? LocalRedirect(returnUrl) : RedirectToPage("/Account/SignIn");
     }
 }
