@@ -12,8 +12,7 @@ internal sealed class WorkspaceModel(CurrentWorkspace current) : DashboardPageMo
     {
         if (Membership.All.Any(w => w.Id == id))
         {
-            Response.Cookies.Append(CurrentWorkspace.CookieName, id.ToString(),
-                new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, IsEssential = true, Secure = Request.IsHttps });
+            CurrentWorkspace.Choose(HttpContext, id);
         }
 
         return RedirectToPage("/Index");
