@@ -5,6 +5,7 @@ using Opsmeter.Web.Features.Compare;
 using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Incidents;
+using Opsmeter.Web.Features.Instance;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Invitations;
 using Opsmeter.Web.Features.Members;
@@ -30,7 +31,7 @@ try
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
     builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddInvitations().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
-        .AddNotifications().AddRepricing().AddAudit();
+        .AddNotifications().AddRepricing().AddAudit().AddInstance();
 
     var app = builder.Build();
     await app.EnsureReachableAsync();

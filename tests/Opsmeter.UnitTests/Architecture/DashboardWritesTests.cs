@@ -18,6 +18,11 @@ public sealed class DashboardWritesTests
         "Prices.IndexModel.OnPostAddGlobalAsync",
         "Settings.IndexModel.OnPostDemoAsync",
         "WorkspaceModel.OnPost",
+        // Not for members either: creating is for instance administrators (or anyone, when the instance allows it), and the
+        // role is granted and revoked by instance administrators, whatever their workspace role.
+        "Workspaces.IndexModel.OnPostCreateAsync",
+        "Workspaces.IndexModel.OnPostGrantAsync",
+        "Workspaces.IndexModel.OnPostRevokeAsync",
     ];
 
     [Fact]

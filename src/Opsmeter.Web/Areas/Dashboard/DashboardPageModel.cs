@@ -16,7 +16,12 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
     /// <summary>The filter parameters that travel with every link, so a URL reproduces a view.</summary>
     public static readonly string[] FilterParameters = ["range", "from", "to", "dataMode", "environment"];
 
-    public Membership Membership { get; private set; } = null!;
+    private Membership? resolved;
+
+    /// <summary>The person's workspace and role; every page has one, except a <see cref="WorkspaceOptionalAttribute"/> page opened without.</summary>
+    public Membership Membership => resolved ?? throw new InvalidOperationException("This page was opened without a workspace (HasWorkspace is false).");
+
+    public bool HasWorkspace => resolved is not null;
 
     /// <summary>Which entry of the main navigation this page is ("overview", a dimension's name, "budgets", …).</summary>
     public virtual string Nav => "";
@@ -35,15 +40,20 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
         var membership = await current.GetAsync(HttpContext, HttpContext.RequestAborted);
         if (membership is null)
         {
-            context.Result = new ContentResult
+            if (GetType().IsDefined(typeof(WorkspaceOptionalAttribute), inherit: true))
             {
-                StatusCode = StatusCodes.Status403Forbidden,
-                Content = "Your account belongs to no workspace yet. Ask a workspace owner to add you.",
-            };
+                await next();
+                return;
+            }
+
+            // The Workspaces page explains it, and offers to create one to those who may.
+            context.Result = IsChange
+                ? Refused("Your account belongs to no workspace yet. Ask a workspace owner to add you.")
+                : RedirectToPage("/Workspaces/Index", new { area = Area });
             return;
         }
 
-        Membership = membership;
+        resolved = membership;
         HttpContext.Items[WorkspaceItem] = membership.WorkspaceId;
         if (!membership.CanManage && IsForManagers(context.HandlerMethod?.MethodInfo))
         {
@@ -67,6 +77,10 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
         RawEventsFrom = RetentionRules.RawCutoff(HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow(), membership.RawRetentionDays);
         await next();
     }
+
+    /// <summary>A 403 that says why, for a refusal that is not about the person's role in this workspace (the denied page says that).</summary>
+    protected static ContentResult Refused(string why) =>
+        new() { StatusCode = StatusCodes.Status403Forbidden, ContentType = "text/plain; charset=utf-8", Content = why };
 
     private bool IsChange => !HttpMethods.IsGet(Request.Method) && !HttpMethods.IsHead(Request.Method);
 

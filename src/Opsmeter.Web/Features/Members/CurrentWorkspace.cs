@@ -23,6 +23,11 @@ internal sealed class CurrentWorkspace(OpsmeterDbContext db)
 {
     public const string CookieName = "opsmeter-workspace";
 
+    /// <summary>Makes <paramref name="workspaceId"/> the one this browser works in from the next request on (if the person belongs to it).</summary>
+    public static void Choose(HttpContext http, Guid workspaceId) =>
+        http.Response.Cookies.Append(CookieName, workspaceId.ToString(),
+            new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, IsEssential = true, Secure = http.Request.IsHttps });
+
     public async Task<Membership?> GetAsync(HttpContext http, CancellationToken ct)
     {
         if (!Guid.TryParse(http.User.FindFirstValue(ClaimTypes.NameIdentifier), out var userId))
@@ -45,9 +50,4 @@ internal sealed class CurrentWorkspace(OpsmeterDbContext db)
         return new Membership(current.Id, current.Name, current.Role, [.. memberships.Select(m => new WorkspaceChoice(m.Id, m.Name))],
             current.RawRetentionDays) { UserId = userId };
     }
-
-    /// <summary>Makes <paramref name="workspaceId"/> the one the person works in from the next request (the caller checked they belong to it).</summary>
-    public static void Choose(HttpContext http, Guid workspaceId) =>
-        http.Response.Cookies.Append(CookieName, workspaceId.ToString(),
-            new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Lax, IsEssential = true, Secure = http.Request.IsHttps });
 }

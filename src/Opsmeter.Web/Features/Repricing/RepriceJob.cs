@@ -1,4 +1,5 @@
 using Hangfire;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using NpgsqlTypes;
 using Opsmeter.Web.Features.Events;
@@ -97,7 +98,13 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, Opsm
             await transaction.CommitAsync(ct);
         }
 
-        // The run's record, for the Prices page: what a new price did to the events stored before it.
+        // The run's record, for the Prices page: what a new price did to the events stored before it. None for a workspace
+        // deleted since the job was queued: its rows are gone, and this one would outlive it.
+        if (!await records.Workspaces.AnyAsync(w => w.Id == workspaceId, ct))
+        {
+            return new RepriceResult(events, dollars);
+        }
+
         records.Add(new RepriceRun
         {
             WorkspaceId = workspaceId, Id = Guid.CreateVersion7(started), StartedAt = started, FinishedAt = clock.GetUtcNow(), Events = events,

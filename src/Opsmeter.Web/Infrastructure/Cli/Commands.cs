@@ -13,16 +13,18 @@ namespace Opsmeter.Web.Infrastructure.Cli;
 /// <see cref="SetupToken"/>),
 /// <c>apikey create --workspace NAME --scopes ingest,read [--name LABEL]</c>, which prints a new key once,
 /// <c>apikey list --workspace NAME|ID</c> and <c>apikey revoke --workspace NAME|ID PREFIX|ID</c> (each creation and revocation
-/// audited as <c>cli:&lt;user&gt;</c>), and
-/// <c>prices import FILE [--dry-run] [--effective-from INSTANT] [--all-providers]</c> (see <see cref="ImportPrices"/>).
+/// audited as <c>cli:&lt;user&gt;</c>),
+/// <c>prices import FILE [--dry-run] [--effective-from INSTANT] [--all-providers]</c> (see <see cref="ImportPrices"/>), and
+/// <c>workspace create NAME --owner EMAIL</c> and <c>workspace list</c> (see <see cref="WorkspaceCommands"/>).
 /// </summary>
 internal static class Commands
 {
     private const string Usage = "Usage: migrate | setup-token | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]"
         + " | apikey list --workspace NAME|ID | apikey revoke --workspace NAME|ID PREFIX|ID"
-        + " | prices import FILE [--dry-run] [--effective-from 2026-12-01T00:00:00Z] [--all-providers]";
+        + " | prices import FILE [--dry-run] [--effective-from 2026-12-01T00:00:00Z] [--all-providers]"
+        + " | workspace create NAME --owner EMAIL | workspace list";
 
-    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "setup-token" or "apikey" or "prices";
+    public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "setup-token" or "apikey" or "prices" or "workspace";
 
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
@@ -46,6 +48,10 @@ internal static class Commands
                 return await RevokeKeyAsync(app, workspace, key);
             case ["prices", "import", var file, .. var options]:
                 return await ImportPricesAsync(app, file, options);
+            case ["workspace", "create", var name, .. var options] when !name.StartsWith("--", StringComparison.Ordinal) && Option(options, "--owner") is { } owner:
+                return await WorkspaceCommands.CreateAsync(app, name, owner);
+            case ["workspace", "list"]:
+                return await WorkspaceCommands.ListAsync(app);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;
