@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Audit;
+using Opsmeter.Web.Features.Instance;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Workspaces;
 using Opsmeter.Web.Infrastructure.Database;
@@ -34,10 +35,10 @@ internal sealed class ClaimInstance(OpsmeterDbContext db, UserManager<OpsmeterUs
             return new(Outcome.AlreadyClaimed, []);
         }
 
-        var name = workspaceName.Trim();
-        if (await CreateWorkspace.NameTakenAsync(db, name, ct))
+        var (name, problem) = await WorkspaceNames.CheckAsync(db, workspaceName, exceptWorkspaceId: null, ct);
+        if (problem is not null)
         {
-            return new(Outcome.WorkspaceNameTaken, [$"A workspace named \"{name}\" already exists on this server; choose another name."]);
+            return new(Outcome.WorkspaceNameTaken, [problem.Message]);
         }
 
         var workspace = new Workspace { Id = Guid.CreateVersion7(clock.GetUtcNow()), Name = name, CreatedAt = clock.GetUtcNow() };

@@ -1,6 +1,3 @@
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
 using Opsmeter.Web.Features.Invitations;
 using Opsmeter.Web.Features.Members;
 
@@ -8,8 +5,8 @@ namespace Opsmeter.Web.Features.Instance;
 
 /// <summary>
 /// An invitation to own a new workspace, for an email that has no account yet (<c>workspace create NAME --owner EMAIL</c>).
-/// The token is 256 random bits, URL-safe; only the lowercase hex SHA-256 of its UTF-8 bytes is stored, which is how the
-/// <c>/invite/{token}</c> page finds the row. It is valid for <see cref="Lifetime"/>.
+/// The token is an <see cref="InvitationTokens"/> one, as the Members page makes; the <c>/invite/{token}</c> page finds
+/// the row by its hash. It is valid for <see cref="Lifetime"/>.
 /// </summary>
 internal static class OwnerInvitation
 {
@@ -18,14 +15,14 @@ internal static class OwnerInvitation
     /// <summary>The row to store and the token to hand out (once: it cannot be recovered from the row).</summary>
     public static (Invitation Invitation, string Token) Create(Guid workspaceId, string email, Guid invitedBy, DateTimeOffset now)
     {
-        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var token = InvitationTokens.Generate();
         var invitation = new Invitation
         {
             Id = Guid.CreateVersion7(now),
             WorkspaceId = workspaceId,
             Email = email,
             Role = WorkspaceRoles.Owner,
-            TokenHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token))),
+            TokenHash = InvitationTokens.Hash(token),
             InvitedBy = invitedBy,
             CreatedAt = now,
             ExpiresAt = now + Lifetime,

@@ -9,13 +9,17 @@ internal sealed record NameProblem(string Message, bool Taken = false);
 
 /// <summary>
 /// A workspace's name: required, trimmed, at most 128 characters, and unique without regard to case ("Acme" and "acme"
-/// would be two entries of one switcher that nobody can tell apart). The unique index on the name is the last word when
+/// would be two entries of one switcher that nobody can tell apart). The unique indexes on the name (as written, and
+/// lower-cased) are the last word when
 /// two people take the same name at the same moment: <see cref="IsTaken(DbUpdateException)"/> recognises its refusal.
 /// </summary>
 internal static class WorkspaceNames
 {
     public const int MaxLength = 128;
     private const string UniqueIndex = "ix_workspaces_name";
+
+    /// <summary>The same rule without regard to case (migration WorkspaceNamesUniqueIgnoringCase).</summary>
+    private const string UniqueIgnoringCase = "ux_workspaces_lower_name";
 
     /// <summary>The name to store (trimmed), or why <paramref name="name"/> cannot be one.</summary>
     public static async Task<(string Name, NameProblem? Problem)> CheckAsync(OpsmeterDbContext db, string? name, Guid? exceptWorkspaceId, CancellationToken ct)
@@ -44,5 +48,5 @@ internal static class WorkspaceNames
 
     /// <summary>Whether the database refused a save because another workspace has the name (the race the check above cannot close).</summary>
     public static bool IsTaken(DbUpdateException e) =>
-        e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: UniqueIndex };
+        e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: UniqueIndex or UniqueIgnoringCase };
 }

@@ -19,11 +19,4 @@ internal static class CreateWorkspace
         await db.SaveChangesAsync(ct);
         return (workspace, true);
     }
-
-    /// <summary>Whether a workspace has this name, ignoring case ("Acme" and "acme" would be two names for one thing to a person).</summary>
-    public static Task<bool> NameTakenAsync(OpsmeterDbContext db, string name, CancellationToken ct)
-    {
-        var literal = name.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
-        return db.Workspaces.AnyAsync(w => EF.Functions.ILike(w.Name, literal, @"\"), ct);
-    }
 }

@@ -180,7 +180,7 @@ public sealed partial class FirstRunTests
         {
             var refused = await person.PostFormAsync("/setup", Claim("first@example.test", name, null));
             Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
-            Assert.Contains("already exists", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Contains("A workspace named &quot;default&quot; exists", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
         Assert.Equal(0, await app.WithDbAsync(db => db.Users.CountAsync()));
