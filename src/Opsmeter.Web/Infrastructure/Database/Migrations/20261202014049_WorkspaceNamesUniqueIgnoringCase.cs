@@ -11,7 +11,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             // "Acme" and "acme" are one name to a person: the app checks, and this index settles two creations at once.
-            // An instance that already has two such names keeps working; the index then waits for one to be renamed.
+            // An instance that already has two such names migrates without it (the app's check still applies to new names).
             migrationBuilder.Sql("""
                 DO $$
                 BEGIN
