@@ -2,6 +2,7 @@ using System.Globalization;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
@@ -53,7 +54,7 @@ public sealed class BudgetForm
 
 /// <summary>Create, edit or delete a budget (owners and admins).</summary>
 [ManagersOnly]
-internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, IBudgetChangeHandler changes,
+internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, IBudgetChangeHandler changes,
     TimeProvider clock, IValidator<BudgetRequest> validator) : DashboardPageModel(current)
 {
     public override string Nav => "budgets";
@@ -116,7 +117,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
             return Page();
         }
 
-        await ManageBudgets.SaveAsync(db, changes, clock, Membership.WorkspaceId, Id, request, ct);
+        await ManageBudgets.SaveAsync(db, audit, changes, clock, Membership.WorkspaceId, Id, request, ct);
         TempData["Message"] = $"Budget '{request.Name}' saved and evaluated.";
         return RedirectToPage("Index");
     }
@@ -128,7 +129,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
             return Forbid();
         }
 
-        await ManageBudgets.RemoveAsync(db, changes, Membership.WorkspaceId, id, ct);
+        await ManageBudgets.RemoveAsync(db, audit, changes, Membership.WorkspaceId, id, ct);
         TempData["Message"] = "Budget deleted.";
         return RedirectToPage("Index");
     }
