@@ -19,8 +19,8 @@ public sealed class BudgetForm
     public string TimeZone { get; set; } = "UTC";
     public decimal? LimitUsd { get; set; }
 
-    /// <summary>Percentages, comma separated: "50, 80".</summary>
-    public string WarningThresholds { get; set; } = "50, 80";
+    /// <summary>Percentages, comma separated: "50, 80"; none when left empty (the form then posts null).</summary>
+    public string? WarningThresholds { get; set; } = "50, 80";
     public string OnExceeded { get; set; } = "warn";
     public int? MaxOutputTokens { get; set; }
     public string? FallbackModel { get; set; }
@@ -29,7 +29,7 @@ public sealed class BudgetForm
     internal (BudgetRequest? Request, string? ThresholdError) ToRequest()
     {
         var thresholds = new List<decimal>();
-        foreach (var part in WarningThresholds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in (WarningThresholds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!decimal.TryParse(part.TrimEnd('%'), NumberStyles.Number, CultureInfo.InvariantCulture, out var percent))
             {
