@@ -43,14 +43,14 @@ internal static class ManageBudgets
         // A new scope or period makes the last evaluation meaningless.
         budget.EvaluatedPeriodStart = null;
         budget.EvaluatedSpendUsd = 0;
+        var (target, after) = (Target(budget), Describe(budget));
         if (before is null)
         {
-            audit.Add(workspaceId, AuditActions.BudgetCreated, Target(budget), after: Describe(budget));
+            audit.Add(workspaceId, AuditActions.BudgetCreated, target, after: after);
         }
-        else if (Target(budget) != targetBefore || Describe(budget) != before)
+        else if ((target, after) != (targetBefore, before))
         {
-            audit.Add(workspaceId, AuditActions.BudgetChanged, Target(budget), targetBefore == Target(budget) ? before : $"{targetBefore}: {before}",
-                Describe(budget));
+            audit.Add(workspaceId, AuditActions.BudgetChanged, target, target == targetBefore ? before : $"{targetBefore}: {before}", after);
         }
 
         await db.SaveChangesAsync(ct);

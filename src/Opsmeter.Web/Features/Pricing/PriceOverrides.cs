@@ -96,7 +96,8 @@ internal static class PriceOverrides
     /// and its audit entry; then prices with it and re-prices what it covers.
     /// </summary>
     internal static async Task<(Outcome Outcome, ModelPrice Price)> AddAsync(OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog,
-        PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock, Guid? workspaceId, string actor, PriceOverrideRequest request, CancellationToken ct)
+        PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock, Guid? workspaceId, string actor, PriceOverrideRequest request,
+        CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var effectiveFrom = request.EffectiveFrom!.Value.ToUniversalTime();

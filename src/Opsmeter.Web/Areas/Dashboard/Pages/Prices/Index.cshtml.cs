@@ -37,8 +37,9 @@ public sealed class PriceForm
 /// every change (and its CSV), and the global catalog with each model's history. Reading is for every member; adding and
 /// retiring for owners and admins.
 /// </summary>
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog, PriceCatalogRefresh refresh,
-    IPriceChangeHandler changes, TimeProvider clock, IValidator<PriceOverrideRequest> validator) : DashboardPageModel(current)
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog,
+    PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock, IValidator<PriceOverrideRequest> validator)
+    : DashboardPageModel(current)
 {
     private const int MaxCatalogRows = 200;
     private const int AuditRowsShown = 50;
