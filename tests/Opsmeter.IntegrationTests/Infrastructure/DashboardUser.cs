@@ -14,6 +14,9 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
 {
     public HttpClient Client { get; } = client;
 
+    /// <summary>Who signed in (by <see cref="SignedInAsync"/>): what the audit log names as the actor of their changes.</summary>
+    public string? Email { get; private set; }
+
     public static DashboardUser For(OpsmeterApp app)
     {
         // A plain client against the Kestrel address (the factory's client options are not applied in Kestrel mode).
@@ -34,6 +37,7 @@ internal sealed partial class DashboardUser(HttpClient client) : IDisposable
     public static async Task<DashboardUser> SignInAsync(OpsmeterApp app, string email, string password)
     {
         var user = For(app);
+        user.Email = email;
         var response = await user.PostFormAsync("/account/signin", new() { ["Form.Email"] = email, ["Form.Password"] = password });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return user;

@@ -28,7 +28,8 @@ internal static class CsvExports
     /// <summary>The key written for the totals row that ends a summary.</summary>
     public const string TotalKey = "(total)";
 
-    private static readonly CsvWriterOptions Options = new() { Injection = CsvInjection.Escape };
+    /// <summary>Every CSV Opsmeter writes uses these: a cell that a spreadsheet would run as a formula is escaped.</summary>
+    internal static readonly CsvWriterOptions WriterOptions = new() { Injection = CsvInjection.Escape };
 
     /// <summary>
     /// One row per event, oldest first, streamed from a server-side cursor: rows go to the response as they
@@ -50,7 +51,7 @@ internal static class CsvExports
         sql.Append(" ORDER BY occurred_at, id");
         command.CommandText = sql.ToString();
 
-        await using var csv = CsvWriter.Create(output, Options, leaveOpen: true);
+        await using var csv = CsvWriter.Create(output, WriterOptions, leaveOpen: true);
         csv.WriteHeader(RequestColumns);
         long rows = 0;
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SequentialAccess, ct);
@@ -87,7 +88,7 @@ internal static class CsvExports
     {
         var rows = await UsageQueries.GroupAsync(db, workspaceId, filter, groupBy, limit: 1_000_000, ct);
         var totals = await UsageQueries.TotalsAsync(db, workspaceId, filter, ct);
-        await using var csv = CsvWriter.Create(output, Options, leaveOpen: true);
+        await using var csv = CsvWriter.Create(output, WriterOptions, leaveOpen: true);
         csv.WriteHeader([groupBy, .. SummaryMeasures]);
         foreach (var row in rows.Append(totals with { Key = TotalKey }))
         {
@@ -116,7 +117,7 @@ internal static class CsvExports
         var from = new DateTimeOffset(month.Year, month.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var filter = new UsageFilter(from, from.AddMonths(1), dataMode);
         var totals = await UsageQueries.TotalsAsync(db, workspaceId, filter, ct);
-        await using var csv = CsvWriter.Create(output, Options, leaveOpen: true);
+        await using var csv = CsvWriter.Create(output, WriterOptions, leaveOpen: true);
         csv.WriteHeader(["month", "dimension", "key", "requests", "inputTokens", "outputTokens", "costUsd", "shareOfSpend"]);
         foreach (var dimension in new[] { Dimensions.EndpointTag.Name, Dimensions.TenantId.Name, Dimensions.Model.Name })
         {
@@ -139,10 +140,14 @@ internal static class CsvExports
     }
 
     /// <summary>"opsmeter-acme-requests-20261101T0000-20261128T1200.csv": says which workspace and which range.</summary>
-    public static string FileName(string workspaceName, string kind, DateTimeOffset from, DateTimeOffset to)
+    public static string FileName(string workspaceName, string kind, DateTimeOffset from, DateTimeOffset to) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"opsmeter-{Slug(workspaceName)}-{kind}-{from.UtcDateTime:yyyyMMdd'T'HHmm}-{to.UtcDateTime:yyyyMMdd'T'HHmm}.csv");
+
+    /// <summary>"Acme Corp" → "acme-corp": a name as it can stand in a file name.</summary>
+    public static string Slug(string name)
     {
-        var slug = new string([.. workspaceName.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
-        return string.Create(CultureInfo.InvariantCulture,
-            $"opsmeter-{(slug.Length == 0 ? "workspace" : slug)}-{kind}-{from.UtcDateTime:yyyyMMdd'T'HHmm}-{to.UtcDateTime:yyyyMMdd'T'HHmm}.csv");
+        var slug = new string([.. name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
+        return slug.Length == 0 ? "workspace" : slug;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Retention;
@@ -72,8 +73,8 @@ internal static class DemoData
     /// apart: it refuses that scope, any other it does not know, and any other parameter (a filter it would not apply),
     /// rather than delete more than was asked.
     /// </summary>
-    public static async Task<Results<Ok<DeletedDataResponse>, ProblemHttpResult>> HandleDeleteAsync(OpsmeterDbContext db, Guid workspaceId,
-        string dataMode, IQueryCollection query, CancellationToken ct)
+    public static async Task<Results<Ok<DeletedDataResponse>, ProblemHttpResult>> HandleDeleteAsync(OpsmeterDbContext db, AuditLog audit,
+        Guid workspaceId, string dataMode, IQueryCollection query, CancellationToken ct)
     {
         if (query.Keys.Any(k => k != "scope"))
         {
@@ -92,10 +93,12 @@ internal static class DemoData
                     $"Leave scope out (or send scope={WorkspaceScope}) to delete all of this workspace's {dataMode} events.");
         }
 
-        return TypedResults.Ok(await DeleteAsync(db, workspaceId, dataMode, ct));
+        return TypedResults.Ok(await DeleteAsync(db, audit, workspaceId, dataMode, ct));
     }
 
-    public static async Task<DeletedDataResponse> DeleteAsync(OpsmeterDbContext db, Guid workspaceId, string dataMode, CancellationToken ct)
+    /// <summary>Deletes the workspace's events of <paramref name="dataMode"/> and their rollups, with an audit entry in the same transaction.</summary>
+    public static async Task<DeletedDataResponse> DeleteAsync(OpsmeterDbContext db, AuditLog audit, Guid workspaceId, string dataMode,
+        CancellationToken ct)
     {
         if (dataMode is not ("demo" or "test"))
         {
@@ -114,6 +117,8 @@ internal static class DemoData
             """, ct);
         var deleted = await db.LlmRequests.Where(r => r.WorkspaceId == workspaceId && r.DataMode == dataMode).ExecuteDeleteAsync(ct);
         await db.Database.ExecuteSqlAsync($"DELETE FROM usage_rollups WHERE workspace_id = {workspaceId} AND data_mode = {dataMode}", ct);
+        audit.Add(workspaceId, AuditActions.DataDeleted, $"{dataMode} data", after: $"{deleted} {dataMode} events removed");
+        await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         return new DeletedDataResponse(dataMode, deleted);
     }

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
@@ -36,13 +37,13 @@ internal static class IngestEndpoints
 
         var cleanup = app.MapGroup("/v1/ingest").WithTags("Ingest")
             .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Admin));
-        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, HttpRequest request, CancellationToken ct) =>
-                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "demo", request.Query, ct))
+        cleanup.MapDelete("/demo-data", (ClaimsPrincipal user, OpsmeterDbContext db, AuditLog audit, HttpRequest request,
+                CancellationToken ct) => DemoData.HandleDeleteAsync(db, audit, user.WorkspaceId(), "demo", request.Query, ct))
             .WithName("DeleteDemoData")
             .WithSummary("Deletes the workspace's demo events; real and test events stay. ?scope=mine is refused (400).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
-        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, HttpRequest request, CancellationToken ct) =>
-                DemoData.HandleDeleteAsync(db, user.WorkspaceId(), "test", request.Query, ct))
+        cleanup.MapDelete("/test-data", (ClaimsPrincipal user, OpsmeterDbContext db, AuditLog audit, HttpRequest request,
+                CancellationToken ct) => DemoData.HandleDeleteAsync(db, audit, user.WorkspaceId(), "test", request.Query, ct))
             .WithName("DeleteTestData")
             .WithSummary("Deletes the workspace's test events; real and demo events stay. ?scope=mine is refused (400).")
             .ProducesProblem(StatusCodes.Status400BadRequest);

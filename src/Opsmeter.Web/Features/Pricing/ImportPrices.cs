@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Pricing;
@@ -21,7 +22,7 @@ internal static class ImportPrices
     private const decimal PerMillion = 1_000_000m;
     private static readonly string[] PricedModes = ["chat", "completion", "responses", "embedding"];
 
-    public static async Task<PriceImportResult> RunAsync(OpsmeterDbContext db, PriceCatalogRefresh refresh, IPriceChangeHandler changes,
+    public static async Task<PriceImportResult> RunAsync(OpsmeterDbContext db, AuditLog audit, PriceCatalogRefresh refresh, IPriceChangeHandler changes,
         TimeProvider clock, string path, bool dryRun, DateTimeOffset? effectiveFrom, bool allProviders, string actor, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
@@ -76,6 +77,8 @@ internal static class ImportPrices
                 Id = Guid.CreateVersion7(now), WorkspaceId = null, PriceId = r.Row.Id, Action = "added", Provider = r.Row.Provider, Model = r.Row.Model,
                 Actor = actor, At = now, Before = r.Before ?? "no price", After = PriceOverrides.Describe(r.Row), Reason = $"imported from {Path.GetFileName(path)}",
             }));
+            audit.Add(null, AuditActions.GlobalPriceVersion, $"import of {Path.GetFileName(path)}",
+                after: $"{added.Count} models added, {changed.Count} new versions", actor: actor);
             await db.SaveChangesAsync(ct);
             await refresh.ReloadAsync(ct);
             await changes.GlobalPricesAddedAsync(ct);

@@ -4,6 +4,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -70,7 +71,8 @@ internal sealed class PriceOverrideRequestValidator : AbstractValidator<PriceOve
 /// <summary>
 /// A workspace's own prices (<c>/v1/pricing/overrides</c>): negotiated rates, self-hosted models at zero, models the
 /// catalog lacks. A row is never changed or deleted: a mistake is retired with a reason, and every addition and
-/// retirement leaves a <see cref="PriceAudit"/> entry with what was in force before and after. The workspace's pricing
+/// retirement leaves a <see cref="PriceAudit"/> entry with what was in force before and after (and the workspace's general
+/// audit log an entry too, in the same transaction). The workspace's pricing
 /// uses a change at once on this node, and on the others within <see cref="PriceCatalogRefresh.RefreshInterval"/>.
 /// </summary>
 internal static class PriceOverrides
@@ -93,8 +95,9 @@ internal static class PriceOverrides
     /// <paramref name="workspaceId"/> a version of the global catalog (instance administrators only: the caller checks),
     /// and its audit entry; then prices with it and re-prices what it covers.
     /// </summary>
-    internal static async Task<(Outcome Outcome, ModelPrice Price)> AddAsync(OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh,
-        IPriceChangeHandler changes, TimeProvider clock, Guid? workspaceId, string actor, PriceOverrideRequest request, CancellationToken ct)
+    internal static async Task<(Outcome Outcome, ModelPrice Price)> AddAsync(OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog,
+        PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock, Guid? workspaceId, string actor, PriceOverrideRequest request,
+        CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         var effectiveFrom = request.EffectiveFrom!.Value.ToUniversalTime();
@@ -110,12 +113,14 @@ internal static class PriceOverrides
             Source = workspaceId is null ? request.Reason!.Trim() : "override", CreatedBy = actor, Reason = request.Reason!.Trim(), CreatedAt = now,
         };
         db.ModelPrices.Add(price);
-        db.Add(new PriceAudit
+        var entry = db.Add(new PriceAudit
         {
             Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, PriceId = price.Id, Action = "added", Provider = provider, Model = model,
             Actor = actor, At = now, Before = Describe(catalog.Find(workspaceId ?? Guid.Empty, provider, model, effectiveFrom)), After = Describe(price),
             Reason = price.Reason,
-        });
+        }).Entity;
+        audit.Add(workspaceId, workspaceId is null ? AuditActions.GlobalPriceVersion : AuditActions.OverrideAdded, $"{provider}/{model}",
+            entry.Before, $"{entry.After}; why: {entry.Reason}");
         try
         {
             await db.SaveChangesAsync(ct);
@@ -141,8 +146,8 @@ internal static class PriceOverrides
     }
 
     /// <summary>Retires the workspace's row with a reason and an audit entry saying what prices the model from then on.</summary>
-    internal static async Task<(Outcome Outcome, ModelPrice? Price)> RetireRowAsync(OpsmeterDbContext db, PriceCatalogRefresh refresh, TimeProvider clock,
-        Guid workspaceId, Guid id, string actor, string reason, CancellationToken ct)
+    internal static async Task<(Outcome Outcome, ModelPrice? Price)> RetireRowAsync(OpsmeterDbContext db, AuditLog audit, PriceCatalogRefresh refresh,
+        TimeProvider clock, Guid workspaceId, Guid id, string actor, string reason, CancellationToken ct)
     {
         var price = await db.ModelPrices.SingleOrDefaultAsync(p => p.Id == id && p.WorkspaceId == workspaceId, ct);
         if (price is null || price.RetiredAt is not null)
@@ -156,22 +161,23 @@ internal static class PriceOverrides
         var after = new PriceCatalog();
         after.Load(await db.ModelPrices.AsNoTracking().Where(p => p.Id != id && p.RetiredAt == null && (p.WorkspaceId == null || p.WorkspaceId == workspaceId))
             .ToListAsync(ct));
-        db.Add(new PriceAudit
+        var entry = db.Add(new PriceAudit
         {
             Id = Guid.CreateVersion7(now), WorkspaceId = workspaceId, PriceId = price.Id, Action = "retired", Provider = price.Provider,
             Model = price.Model, Actor = actor, At = now, Before = Describe(price),
             After = Describe(after.Find(workspaceId, price.Provider, price.Model, price.EffectiveFrom)), Reason = price.RetireReason,
-        });
+        }).Entity;
+        audit.Add(workspaceId, AuditActions.OverrideRetired, $"{price.Provider}/{price.Model}", entry.Before, $"{entry.After}; why: {entry.Reason}");
         await db.SaveChangesAsync(ct);
         await refresh.ReloadAsync(ct);
         return (Outcome.Done, price);
     }
 
     public static async Task<Results<Created<PriceOverrideResponse>, ProblemHttpResult>> CreateAsync(PriceOverrideRequest request,
-        ClaimsPrincipal user, OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock,
+        ClaimsPrincipal user, OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog, PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock,
         CancellationToken ct)
     {
-        var (outcome, price) = await AddAsync(db, catalog, refresh, changes, clock, user.WorkspaceId(), Actor(user), request, ct);
+        var (outcome, price) = await AddAsync(db, audit, catalog, refresh, changes, clock, user.WorkspaceId(), Actor(user), request, ct);
         return outcome == Outcome.Conflict
             ? TypedResults.Problem(title: "A price for this model already starts then",
                 detail: $"This workspace already has a {price.Provider}/{price.Model} price effective from {price.EffectiveFrom:O} (retired rows included): " +
@@ -180,7 +186,7 @@ internal static class PriceOverrides
     }
 
     public static async Task<Results<Ok<PriceOverrideResponse>, NotFound, ValidationProblem, ProblemHttpResult>> RetireAsync(Guid id,
-        RetirePriceRequest? body, ClaimsPrincipal user, OpsmeterDbContext db, PriceCatalogRefresh refresh, TimeProvider clock, CancellationToken ct)
+        RetirePriceRequest? body, ClaimsPrincipal user, OpsmeterDbContext db, AuditLog audit, PriceCatalogRefresh refresh, TimeProvider clock, CancellationToken ct)
     {
         if (string.IsNullOrWhiteSpace(body?.Reason) || body.Reason.Length > MaxReasonLength)
         {
@@ -190,7 +196,7 @@ internal static class PriceOverrides
             });
         }
 
-        var (outcome, price) = await RetireRowAsync(db, refresh, clock, user.WorkspaceId(), id, Actor(user), body.Reason, ct);
+        var (outcome, price) = await RetireRowAsync(db, audit, refresh, clock, user.WorkspaceId(), id, Actor(user), body.Reason, ct);
         return outcome switch
         {
             Outcome.NotFound => TypedResults.NotFound(),

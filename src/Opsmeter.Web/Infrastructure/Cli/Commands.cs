@@ -233,9 +233,10 @@ internal static class Commands
         PriceImportResult result;
         try
         {
-            result = await ImportPrices.RunAsync(services.GetRequiredService<OpsmeterDbContext>(), services.GetRequiredService<PriceCatalogRefresh>(),
-                services.GetRequiredService<IPriceChangeHandler>(), services.GetRequiredService<TimeProvider>(), file, options.Contains("--dry-run"), from,
-                options.Contains("--all-providers"), "cli:" + Environment.UserName, CancellationToken.None);
+            result = await ImportPrices.RunAsync(services.GetRequiredService<OpsmeterDbContext>(), services.GetRequiredService<AuditLog>(),
+                services.GetRequiredService<PriceCatalogRefresh>(), services.GetRequiredService<IPriceChangeHandler>(),
+                services.GetRequiredService<TimeProvider>(), file, options.Contains("--dry-run"), from, options.Contains("--all-providers"),
+                "cli:" + Environment.UserName, CancellationToken.None);
         }
         catch (System.Text.Json.JsonException e)
         {

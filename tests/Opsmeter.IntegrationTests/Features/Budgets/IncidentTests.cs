@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Infrastructure.Database;
 using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
@@ -70,7 +71,7 @@ public sealed class IncidentTests(OpsmeterApp app)
 
         await using (var scope = app.Services.CreateAsyncScope())
         {
-            await ManageChannels.CreateAsync(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>(),
+            await ManageChannels.CreateAsync(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>(), scope.ServiceProvider.GetRequiredService<AuditLog>(),
                 scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>(), TimeProvider.System, ws.Id,
                 new ChannelForm { Name = "hook", Url = "http://127.0.0.1:9/never", Format = WebhookFormats.Generic }, CancellationToken.None);
         }

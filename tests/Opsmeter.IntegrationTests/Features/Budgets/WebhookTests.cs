@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Infrastructure.Database;
 using static Opsmeter.IntegrationTests.Features.Budgets.BudgetTestKit;
@@ -102,7 +103,7 @@ public sealed class WebhookTests(OpsmeterApp app)
     private async Task<(Guid Id, string Secret)> AddChannelAsync(TestWorkspace ws, string url, string format)
     {
         await using var scope = app.Services.CreateAsyncScope();
-        var (channel, secret) = await ManageChannels.CreateAsync(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>(),
+        var (channel, secret) = await ManageChannels.CreateAsync(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>(), scope.ServiceProvider.GetRequiredService<AuditLog>(),
             scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>(), TimeProvider.System, ws.Id,
             new ChannelForm { Name = format + " hook", Url = url, Format = format }, CancellationToken.None);
         return (channel.Id, secret);

@@ -44,16 +44,4 @@ internal sealed class ExportModel(CurrentWorkspace current, NpgsqlDataSource db,
             _ => NotFound(),
         };
     }
-
-    /// <summary>Streams a CSV attachment straight to the response body.</summary>
-    private sealed class CsvDownload(string fileName, Func<Stream, CancellationToken, Task> write) : IActionResult
-    {
-        public async Task ExecuteResultAsync(ActionContext context)
-        {
-            var response = context.HttpContext.Response;
-            response.ContentType = ExportEndpoints.CsvContentType;
-            response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = fileName }.ToString();
-            await write(response.Body, context.HttpContext.RequestAborted);
-        }
-    }
 }

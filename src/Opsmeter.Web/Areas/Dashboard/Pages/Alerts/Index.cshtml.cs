@@ -4,22 +4,26 @@ using Hangfire;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Areas.Dashboard.Pages.Alerts;
 
-/// <summary>Webhook channels (owners and admins add, remove and test them) and the delivery log with HTTP status codes.</summary>
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, IDataProtectionProvider protection, IBackgroundJobClient jobs,
-    TimeProvider clock, IValidator<ChannelForm> validator) : DashboardPageModel(current)
+/// <summary>A channel as the page shows it: its URL in full for owners and admins, masked for members (<see cref="WebhookUrls.Mask"/>).</summary>
+internal sealed record ChannelRow(Guid Id, string Name, string Format, string Url, DateTimeOffset CreatedAt);
+
+/// <summary>Webhook channels (owners and admins add, change, remove and test them) and the delivery log with HTTP status codes.</summary>
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, IDataProtectionProvider protection,
+    IBackgroundJobClient jobs, TimeProvider clock, IValidator<ChannelForm> validator) : DashboardPageModel(current)
 {
     public override string Nav => "alerts";
 
     [BindProperty]
     public ChannelForm Form { get; set; } = new();
 
-    public List<WebhookChannel> Channels { get; private set; } = [];
+    public List<ChannelRow> Channels { get; private set; } = [];
     public List<WebhookDelivery> Deliveries { get; private set; } = [];
 
     /// <summary>The secret of a channel just added: on this one response, never again.</summary>
@@ -39,15 +43,14 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return await ShowAsync(ct);
         }
 
-        (_, CreatedSecret) = await ManageChannels.CreateAsync(db, protection, clock, Membership.WorkspaceId, Form, ct);
+        (_, CreatedSecret) = await ManageChannels.CreateAsync(db, audit, protection, clock, Membership.WorkspaceId, Form, ct);
         Form = new ChannelForm();
         return await ShowAsync(ct);
     }
 
     public async Task<IActionResult> OnPostDeleteAsync(Guid id, CancellationToken ct)
     {
-        await ManageChannels.DeleteAsync(db, Membership.WorkspaceId, id, ct);
-        Message = "Channel removed.";
+        Message = await ManageChannels.DeleteAsync(db, audit, Membership.WorkspaceId, id, ct) ? "Channel removed." : "No such channel.";
         return RedirectToPage();
     }
 
@@ -61,9 +64,16 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     private async Task<IActionResult> ShowAsync(CancellationToken ct)
     {
-        Channels = await db.WebhookChannels.AsNoTracking().Where(c => c.WorkspaceId == Membership.WorkspaceId).OrderBy(c => c.Name).ToListAsync(ct);
+        var channels = await db.WebhookChannels.AsNoTracking().Where(c => c.WorkspaceId == Membership.WorkspaceId).OrderBy(c => c.Name).ToListAsync(ct);
+        var full = Membership.CanManage;
+        Channels = channels.ConvertAll(c => new ChannelRow(c.Id, c.Name, c.Format, full ? c.Url : WebhookUrls.Mask(c.Url), c.CreatedAt));
         Deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.WorkspaceId == Membership.WorkspaceId)
             .OrderByDescending(d => d.CreatedAt).Take(50).ToListAsync(ct);
+        if (!full)
+        {
+            WebhookUrls.MaskErrors(Deliveries, channels.ConvertAll(c => c.Url));
+        }
+
         return Page();
     }
 }

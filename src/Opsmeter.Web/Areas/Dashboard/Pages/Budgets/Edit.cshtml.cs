@@ -2,6 +2,7 @@ using System.Globalization;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
@@ -18,8 +19,8 @@ public sealed class BudgetForm
     public string TimeZone { get; set; } = "UTC";
     public decimal? LimitUsd { get; set; }
 
-    /// <summary>Percentages, comma separated: "50, 80".</summary>
-    public string WarningThresholds { get; set; } = "50, 80";
+    /// <summary>Percentages, comma separated: "50, 80"; none when left empty (the form then posts null).</summary>
+    public string? WarningThresholds { get; set; } = "50, 80";
     public string OnExceeded { get; set; } = "warn";
     public int? MaxOutputTokens { get; set; }
     public string? FallbackModel { get; set; }
@@ -28,7 +29,7 @@ public sealed class BudgetForm
     internal (BudgetRequest? Request, string? ThresholdError) ToRequest()
     {
         var thresholds = new List<decimal>();
-        foreach (var part in WarningThresholds.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var part in (WarningThresholds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             if (!decimal.TryParse(part.TrimEnd('%'), NumberStyles.Number, CultureInfo.InvariantCulture, out var percent))
             {
@@ -53,7 +54,7 @@ public sealed class BudgetForm
 
 /// <summary>Create, edit or delete a budget (owners and admins).</summary>
 [ManagersOnly]
-internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, IBudgetChangeHandler changes,
+internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, IBudgetChangeHandler changes,
     TimeProvider clock, IValidator<BudgetRequest> validator) : DashboardPageModel(current)
 {
     public override string Nav => "budgets";
@@ -116,7 +117,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
             return Page();
         }
 
-        await ManageBudgets.SaveAsync(db, changes, clock, Membership.WorkspaceId, Id, request, ct);
+        await ManageBudgets.SaveAsync(db, audit, changes, clock, Membership.WorkspaceId, Id, request, ct);
         TempData["Message"] = $"Budget '{request.Name}' saved and evaluated.";
         return RedirectToPage("Index");
     }
@@ -128,7 +129,7 @@ internal sealed class EditModel(CurrentWorkspace current, OpsmeterDbContext db, 
             return Forbid();
         }
 
-        await ManageBudgets.RemoveAsync(db, changes, Membership.WorkspaceId, id, ct);
+        await ManageBudgets.RemoveAsync(db, audit, changes, Membership.WorkspaceId, id, ct);
         TempData["Message"] = "Budget deleted.";
         return RedirectToPage("Index");
     }

@@ -35,6 +35,12 @@ internal sealed class DetailModel(CurrentWorkspace current, OpsmeterDbContext db
         }
 
         Deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.IncidentId == id).OrderByDescending(d => d.CreatedAt).ToListAsync(ct);
+        if (!Membership.CanManage)
+        {
+            WebhookUrls.MaskErrors(Deliveries,
+                await db.WebhookChannels.Where(c => c.WorkspaceId == Membership.WorkspaceId).Select(c => c.Url).ToListAsync(ct));
+        }
+
         return Page();
     }
 }

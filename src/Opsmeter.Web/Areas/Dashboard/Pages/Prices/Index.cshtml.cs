@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Security.Claims;
 using CsvHelper;
 using FluentValidation;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
+using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Pricing;
 using Opsmeter.Web.Features.Repricing;
@@ -36,8 +37,9 @@ public sealed class PriceForm
 /// every change (and its CSV), and the global catalog with each model's history. Reading is for every member; adding and
 /// retiring for owners and admins.
 /// </summary>
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, PriceCatalogRefresh refresh,
-    IPriceChangeHandler changes, TimeProvider clock, IValidator<PriceOverrideRequest> validator) : DashboardPageModel(current)
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog,
+    PriceCatalogRefresh refresh, IPriceChangeHandler changes, TimeProvider clock, IValidator<PriceOverrideRequest> validator)
+    : DashboardPageModel(current)
 {
     private const int MaxCatalogRows = 200;
     private const int AuditRowsShown = 50;
@@ -119,7 +121,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
         if (validation.IsValid && ModelState.IsValid)
         {
-            var (outcome, price) = await PriceOverrides.AddAsync(db, catalog, refresh, changes, clock, workspaceId, Actor, request, ct);
+            var (outcome, price) = await PriceOverrides.AddAsync(db, audit, catalog, refresh, changes, clock, workspaceId, Actor, request, ct);
             if (outcome == PriceOverrides.Outcome.Done)
             {
                 Message = saved(price);
@@ -141,7 +143,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return RedirectToPage();
         }
 
-        var (outcome, price) = await PriceOverrides.RetireRowAsync(db, refresh, clock, Membership.WorkspaceId, id, Actor, reason, ct);
+        var (outcome, price) = await PriceOverrides.RetireRowAsync(db, audit, refresh, clock, Membership.WorkspaceId, id, Actor, reason, ct);
         Message = outcome switch
         {
             PriceOverrides.Outcome.NotFound => "No such price in this workspace.",
@@ -157,7 +159,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
         Response.ContentType = "text/csv; charset=utf-8";
         Response.Headers.ContentDisposition = "attachment; filename=\"price-audit.csv\"";
         var rows = await db.Set<PriceAudit>().AsNoTracking().Where(a => a.WorkspaceId == Membership.WorkspaceId).OrderBy(a => a.At).ToListAsync(ct);
-        await using var csv = CsvWriter.Create(Response.Body, new CsvWriterOptions { Injection = CsvInjection.Escape }, leaveOpen: true);
+        await using var csv = CsvWriter.Create(Response.Body, CsvExports.WriterOptions, leaveOpen: true);
         csv.WriteHeader(["at", "actor", "action", "provider", "model", "before", "after", "reason", "priceId"]);
         foreach (var a in rows)
         {
@@ -176,9 +178,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
 
     private string Actor => User.Identity?.Name ?? "unknown";
 
-    private async Task<bool> InstanceAdminAsync(CancellationToken ct) =>
-        Guid.TryParse(User.FindFirstValue(ClaimTypes.NameIdentifier), out var userId)
-        && await db.Users.AnyAsync(u => u.Id == userId && u.IsInstanceAdmin, ct);
+    private Task<bool> InstanceAdminAsync(CancellationToken ct) => InstanceAdmins.IsAsync(db, User, ct);
 
     private async Task LoadAsync(CancellationToken ct)
     {
@@ -192,8 +192,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             .OrderByDescending(r => r.FinishedAt).Take(10).ToListAsync(ct);
         if (Query is { Length: > 0 } q)
         {
-            var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal)
-                .Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            var pattern = LikePatterns.Containing(q);
             var rows = await db.ModelPrices.AsNoTracking()
                 .Where(p => p.WorkspaceId == null && (EF.Functions.ILike(p.Model, pattern) || EF.Functions.ILike(p.Provider, pattern)))
                 .OrderBy(p => p.Provider).ThenBy(p => p.Model).ThenByDescending(p => p.EffectiveFrom).Take(MaxCatalogRows).ToListAsync(ct);

@@ -2,6 +2,7 @@ using FluentValidation;
 using FluentValidation.AspNetCore;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Policy;
@@ -15,8 +16,8 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Settings;
 /// Workspace settings: the policy kill switch, retention, the finance pack, the first-ingest checklist, demo data on a button, deletion of demo and
 /// test data (owners and admins change settings and delete).
 /// </summary>
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, PriceCatalog catalog, IngestWriter writer, TimeProvider clock,
-    PolicySnapshot policy, RawRetention rawRetention, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog, IngestWriter writer,
+    TimeProvider clock, PolicySnapshot policy, RawRetention rawRetention, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
 {
     public override string Nav => "settings";
 
@@ -58,7 +59,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return await ShowAsync(ct, keepRetentionForm: true);
         }
 
-        await ChangeRetention.SaveAsync(db, rawRetention, Membership.WorkspaceId, Retention, ct);
+        await ChangeRetention.SaveAsync(db, audit, rawRetention, Membership.WorkspaceId, Retention, ct);
         Message = $"Raw events are kept {Retention.RawRetentionDays} days and daily rollups {Retention.RollupRetentionDays} days, from the next nightly purge on; ingest refuses older events from now on.";
         return RedirectToPage();
     }
@@ -66,7 +67,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     /// <summary>The kill switch: in observe mode /v1/policy reports what it would do but always answers allow.</summary>
     public async Task<IActionResult> OnPostPolicyModeAsync(string mode, CancellationToken ct)
     {
-        if (!await SetPolicyMode.HandleAsync(db, policy, Membership.WorkspaceId, mode, ct))
+        if (!await SetPolicyMode.HandleAsync(db, audit, policy, Membership.WorkspaceId, mode, ct))
         {
             return BadRequest();
         }
@@ -92,7 +93,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return BadRequest();
         }
 
-        var deleted = await DemoData.DeleteAsync(db, Membership.WorkspaceId, dataMode, ct);
+        var deleted = await DemoData.DeleteAsync(db, audit, Membership.WorkspaceId, dataMode, ct);
         Message = $"Deleted {deleted.Deleted} {dataMode} events.";
         return RedirectToPage();
     }

@@ -1,0 +1,16 @@
+using Microsoft.AspNetCore.Mvc;
+using Opsmeter.Web.Features.Exports;
+
+namespace Opsmeter.Web.Areas.Dashboard;
+
+/// <summary>A dashboard download: a CSV attachment written straight to the response body as it is produced.</summary>
+internal sealed class CsvDownload(string fileName, Func<Stream, CancellationToken, Task> write) : IActionResult
+{
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.ContentType = ExportEndpoints.CsvContentType;
+        response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = fileName }.ToString();
+        await write(response.Body, context.HttpContext.RequestAborted);
+    }
+}
