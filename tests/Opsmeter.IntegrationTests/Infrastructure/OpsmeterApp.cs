@@ -61,6 +61,18 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
+    /// <summary>A new workspace and nothing in it (no key, so no audit entry either): for tests that look at its audit log.</summary>
+    internal async Task<Guid> CreateEmptyWorkspaceAsync()
+    {
+        var id = Guid.CreateVersion7();
+        await WithDbAsync(db =>
+        {
+            db.Workspaces.Add(new Workspace { Id = id, Name = "test-" + Guid.NewGuid().ToString("N"), CreatedAt = DateTimeOffset.UtcNow });
+            return db.SaveChangesAsync();
+        });
+        return id;
+    }
+
     /// <summary>A new workspace with a key of the given scopes, and a client that sends it.</summary>
     internal async Task<TestWorkspace> CreateWorkspaceAsync(params string[] scopes)
     {

@@ -26,15 +26,15 @@ public sealed partial class AuditPageTests(OpsmeterApp app)
     [Fact]
     public async Task Filters_by_action_actor_and_utc_days_newest_first_and_only_ever_the_current_workspace()
     {
-        var ws = await app.CreateWorkspaceAsync();
-        var other = await app.CreateWorkspaceAsync();
+        var ws = await app.CreateEmptyWorkspaceAsync();
+        var other = await app.CreateEmptyWorkspaceAsync();
         await SeedAsync(
-            Entry(ws.Id, March, "alice@example.test", AuditActions.BudgetCreated, "first"),
-            Entry(ws.Id, March.AddDays(4), "key om_abcd1234", AuditActions.RetentionChanged, "second"),
-            Entry(ws.Id, March.AddDays(8), "bob@example.test", AuditActions.BudgetDeleted, "third"),
-            Entry(other.Id, March.AddDays(1), "alice@example.test", AuditActions.BudgetCreated, "another workspace's"),
+            Entry(ws, March, "alice@example.test", AuditActions.BudgetCreated, "first"),
+            Entry(ws, March.AddDays(4), "key om_abcd1234", AuditActions.RetentionChanged, "second"),
+            Entry(ws, March.AddDays(8), "bob@example.test", AuditActions.BudgetDeleted, "third"),
+            Entry(other, March.AddDays(1), "alice@example.test", AuditActions.BudgetCreated, "another workspace's"),
             Entry(null, March.AddDays(1), "alice@example.test", AuditActions.WorkspaceCreated, "the instance's"));
-        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
+        using var owner = await DashboardUser.SignedInAsync(app, ws);
 
         Assert.Equal(["third", "second", "first"], Targets((await owner.GetAsync("/Dashboard/Audit")).Html));
         Assert.Equal(["third"], Targets((await owner.GetAsync("/Dashboard/Audit?action=budget.deleted")).Html));
@@ -43,7 +43,7 @@ public sealed partial class AuditPageTests(OpsmeterApp app)
         Assert.Equal(["second"], Targets((await owner.GetAsync("/Dashboard/Audit?from=2026-03-02&to=2026-03-05")).Html));
         Assert.Equal(["third"], Targets((await owner.GetAsync("/Dashboard/Audit?from=2026-03-09")).Html));
         // Whatever the query string names, the workspace log is the session's workspace's.
-        foreach (var crafted in new[] { $"?workspaceId={other.Id}", $"?workspace={other.Id}&scope=workspace", "?scope=all", $"?handler=&workspaceId={other.Id}" })
+        foreach (var crafted in new[] { $"?workspaceId={other}", $"?workspace={other}&scope=workspace", "?scope=all", $"?handler=&workspaceId={other}" })
         {
             var (response, html) = await owner.GetAsync("/Dashboard/Audit" + crafted);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -102,9 +102,9 @@ public sealed partial class AuditPageTests(OpsmeterApp app)
     [Fact]
     public async Task An_empty_log_says_what_will_appear_and_members_cannot_open_it()
     {
-        var ws = await app.CreateWorkspaceAsync();
-        using var owner = await DashboardUser.SignedInAsync(app, ws.Id);
-        using var member = await DashboardUser.SignedInAsync(app, ws.Id, WorkspaceRoles.Member);
+        var ws = await app.CreateEmptyWorkspaceAsync();
+        using var owner = await DashboardUser.SignedInAsync(app, ws);
+        using var member = await DashboardUser.SignedInAsync(app, ws, WorkspaceRoles.Member);
 
         var (_, empty) = await owner.GetAsync("/Dashboard/Audit");
         var (refused, _) = await member.GetAsync("/Dashboard/Audit");
