@@ -17,6 +17,8 @@ namespace Opsmeter.Web.Features.FirstRun;
 internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider clock, IOptions<BootstrapOptions> options,
     UserManager<OpsmeterUser> users, AuditLog audit, ILogger<WorkspaceBootstrap> logger)
 {
+    private const string Actor = "system (bootstrap settings)";
+
     public async Task RunAsync(CancellationToken ct)
     {
         var settings = options.Value;
@@ -29,7 +31,7 @@ internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider cloc
         var (workspace, isNew) = await CreateWorkspace.FindOrCreateAsync(db, clock, settings.Workspace, ct);
         if (isNew)
         {
-            audit.Add(null, AuditActions.WorkspaceCreated, $"{workspace.Name} ({workspace.Id})", actor: "system (bootstrap settings)");
+            audit.Add(null, AuditActions.WorkspaceCreated, $"{workspace.Name} ({workspace.Id})", actor: Actor);
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Created workspace {WorkspaceName} ({WorkspaceId})", workspace.Name, workspace.Id);
         }
@@ -62,6 +64,7 @@ internal sealed class WorkspaceBootstrap(OpsmeterDbContext db, TimeProvider cloc
                     Scopes = ApiKeyScopes.All,
                     CreatedAt = clock.GetUtcNow(),
                 });
+                audit.Add(workspace.Id, AuditActions.KeyCreated, $"bootstrap ({prefix})", after: string.Join(", ", ApiKeyScopes.All), actor: Actor);
                 await db.SaveChangesAsync(ct);
                 logger.LogInformation("Registered the bootstrap API key {KeyPrefix} for workspace {WorkspaceName}", prefix, workspace.Name);
             }

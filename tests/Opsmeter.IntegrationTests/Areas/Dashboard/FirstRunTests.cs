@@ -189,6 +189,10 @@ public sealed partial class FirstRunTests
         var memberships = await app.WithDbAsync(db => db.WorkspaceMembers
             .Join(db.Workspaces, m => m.WorkspaceId, w => w.Id, (m, w) => w.Name).ToListAsync());
         Assert.Equal(["mine"], memberships);
+        // What the bootstrap settings made is in the audit log too, by "system".
+        var made = await app.WithDbAsync(db => db.AuditLog.Where(a => a.Actor == "system (bootstrap settings)").OrderBy(a => a.Id)
+            .Select(a => a.Action).ToListAsync());
+        Assert.Equal(["workspace.created", "key.created"], made);
     }
 
     [Fact]
