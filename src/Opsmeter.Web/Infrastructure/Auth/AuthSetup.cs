@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -27,7 +28,8 @@ internal static class AuthSetup
         var services = builder.Services;
         services.AddMemoryCache(o => o.SizeLimit = 100_000);
         // One key ring for every node, in the database: sign-in cookies, antiforgery tokens and webhook secrets.
-        services.AddDataProtection().SetApplicationName("Opsmeter").PersistKeysToDbContext<OpsmeterDbContext>();
+        var dataProtection = services.AddDataProtection().SetApplicationName("Opsmeter").PersistKeysToDbContext<OpsmeterDbContext>();
+        ProtectKeyRing(dataProtection, builder.Configuration);
         services.AddAuthentication(ByPath)
             // Every request is authenticated once up front with the default scheme: an API key under /v1, the
             // sign-in cookie elsewhere, so an ingest request never builds a cookie handler it cannot use.
@@ -92,5 +94,27 @@ internal static class AuthSetup
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// With <c>Opsmeter:DataProtection:Certificate</c> (a PKCS#12 file; <c>…:CertificatePassword</c>), new keys of the ring are
+    /// stored encrypted with that certificate, so a copy of the database alone does not open sign-in cookies or webhook
+    /// secrets. <c>Opsmeter:DataProtection:PreviousCertificates</c> (comma-separated files, same password) keeps keys
+    /// written under an earlier certificate readable while it is rotated out (docs/security.md).
+    /// </summary>
+    private static void ProtectKeyRing(IDataProtectionBuilder dataProtection, IConfiguration configuration)
+    {
+        var section = configuration.GetSection("Opsmeter:DataProtection");
+        if (section["Certificate"] is not { Length: > 0 } path)
+        {
+            return;
+        }
+
+        var password = section["CertificatePassword"];
+        var current = X509CertificateLoader.LoadPkcs12FromFile(path, password);
+        var previous = (section["PreviousCertificates"] ?? "")
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(file => X509CertificateLoader.LoadPkcs12FromFile(file, password));
+        dataProtection.ProtectKeysWithCertificate(current).UnprotectKeysWithAnyCertificate([current, .. previous]);
     }
 }
