@@ -13,7 +13,7 @@ public sealed record PolicyBudget(Guid Id, string Name, decimal UtilizationRatio
 /// (sooner if someone raises the limit or switches to observe mode).
 /// </summary>
 public sealed record PolicyResponse(string Action, IReadOnlyList<string> Reasons, int? MaxOutputTokens, string? FallbackModel,
-    int? RetryAfterSeconds, string Mode, int TtlSeconds, IReadOnlyList<PolicyBudget> Budgets);
+    int? RetryAfterSeconds, string Mode, int TtlSeconds, IReadOnlyList<PolicyBudget> Budgets, DateTimeOffset? EvaluatedAt = null);
 
 /// <summary>
 /// <c>GET /v1/policy</c>: what an app should do before its next LLM call, from the budgets that apply to
@@ -37,8 +37,13 @@ internal static class GetPolicy
         string? fallbackModel = null;
         var fallbackUtilization = -1m;
         DateTimeOffset? queuedUntil = null;
+        // The oldest evaluation behind the answer: an app can tell a stale policy (evaluation stopped) from a fresh one.
+        DateTimeOffset? evaluatedAt = null;
+        var unevaluated = false;
         foreach (var budget in policy.Budgets.Where(b => b.Applies(callValue)))
         {
+            unevaluated |= budget.EvaluatedAt is null;
+            evaluatedAt = budget.EvaluatedAt is { } at && (evaluatedAt is null || at < evaluatedAt) ? at : evaluatedAt;
             var state = budget.StateAt(now);
             var utilization = budget.UtilizationAt(now);
             budgets.Add(new PolicyBudget(budget.Id, budget.Name, utilization, state));
@@ -80,9 +85,10 @@ internal static class GetPolicy
             ? (int)Math.Max(1, Math.Ceiling((until - now).TotalSeconds))
             : null;
 
+        evaluatedAt = unevaluated ? null : evaluatedAt;
         return policy.Mode == PolicyModes.Observe
-            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, null, policy.Mode, TtlSeconds, budgets)
-            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, retryAfterSeconds, policy.Mode, TtlSeconds, budgets);
+            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, null, policy.Mode, TtlSeconds, budgets, evaluatedAt)
+            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, retryAfterSeconds, policy.Mode, TtlSeconds, budgets, evaluatedAt);
     }
 
     /// <summary>How long an app may reuse the answer: the snapshot's refresh interval.</summary>

@@ -10,7 +10,7 @@ namespace Opsmeter.Web.Features.Policy;
 /// <summary>A budget as the policy sees it: its rules and the spend of the last evaluation, for its period.</summary>
 internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, string? Value, string[] DataModes, decimal LimitUsd,
     decimal[] Thresholds, string OnExceeded, int? MaxOutputTokens, string? FallbackModel, string Period, BudgetPeriod? EvaluatedPeriod, decimal SpendUsd,
-    TimeZoneInfo? Zone = null)
+    TimeZoneInfo? Zone = null, DateTimeOffset? EvaluatedAt = null)
 {
     /// <summary>The budget's period that contains <paramref name="now"/>, in its own time zone.</summary>
     public BudgetPeriod PeriodAt(DateTimeOffset now) => BudgetPeriod.Containing(now, Period, Zone ?? TimeZoneInfo.Utc);
@@ -120,6 +120,6 @@ internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider c
         var zone = BudgetRules.FindZone(b.TimeZone) ?? TimeZoneInfo.Utc;
         var period = b.EvaluatedPeriodStart is { } start ? BudgetPeriod.Containing(start, b.Period, zone) : (BudgetPeriod?)null;
         return new BudgetStanding(b.Id, b.Name, b.ScopeDimension, b.ScopeValue, b.DataModes, b.LimitUsd, b.WarningThresholds,
-            b.OnExceeded, b.MaxOutputTokens, b.FallbackModel, b.Period, period, b.EvaluatedSpendUsd, zone);
+            b.OnExceeded, b.MaxOutputTokens, b.FallbackModel, b.Period, period, b.EvaluatedSpendUsd, zone, b.EvaluatedAt);
     }
 }

@@ -15,6 +15,9 @@ internal static class JobsSetup
 {
     public const string DashboardPath = "/dashboard/jobs";
 
+    /// <summary>The queue of budget evaluation alone (<see cref="EvaluateBudgetsJob"/>), served by its own worker.</summary>
+    public const string BudgetsQueue = "budgets";
+
     public static IHostApplicationBuilder AddOpsmeterJobs(this IHostApplicationBuilder builder)
     {
         var connectionString = builder.Configuration.GetConnectionString(DatabaseSetup.ConnectionStringName);
@@ -33,6 +36,14 @@ internal static class JobsSetup
         {
             // Two workers: the jobs are short and mostly wait on PostgreSQL or HTTP; more would take cores from ingest.
             builder.Services.AddHangfireServer(o => o.WorkerCount = 2);
+            // Budget evaluation has a queue and a worker of its own: a flood of webhook deliveries ("send test") on the
+            // default queue cannot hold back the figures /v1/policy answers from.
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.ServerName = $"{Environment.MachineName}:budgets";
+                o.WorkerCount = 1;
+                o.Queues = [BudgetsQueue];
+            });
         }
 
         return builder;
@@ -41,7 +52,7 @@ internal static class JobsSetup
     /// <summary>The whole recurring schedule, registered by the start-up sequence once the database is ready.</summary>
     public static void Schedule(IRecurringJobManager recurring)
     {
-        recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, BudgetsQueue, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
         // Nightly, when traffic is lowest in most places; it never blocks ingest in any case.
         recurring.AddOrUpdate<RetentionJob>(RetentionJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
     }

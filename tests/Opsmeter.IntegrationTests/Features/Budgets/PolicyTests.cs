@@ -75,6 +75,23 @@ public sealed class PolicyTests(OpsmeterApp app)
     }
 
     [Fact]
+    public async Task The_policy_says_when_the_budgets_behind_it_were_evaluated()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var none = await ws.Client.GetFromJsonAsync<JsonElement>("/v1/policy");
+        Assert.Equal(JsonValueKind.Null, none.GetProperty("evaluatedAt").ValueKind);
+
+        var id = await CreateBudgetAsync(ws, """{"name":"monthly","limitUsd":100}""");
+        var evaluatedAt = new DateTimeOffset(DateTime.UtcNow.Date, TimeSpan.Zero).AddHours(1);
+        await EvaluateAtAsync(app, id, evaluatedAt);
+        await app.Services.GetRequiredService<PolicySnapshot>().ReloadAsync(CancellationToken.None);
+
+        // An app compares it with its clock: a policy whose evaluation stopped long ago is stale, whatever it says.
+        var policy = await ws.Client.GetFromJsonAsync<JsonElement>("/v1/policy");
+        Assert.Equal(evaluatedAt, policy.GetProperty("evaluatedAt").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task Workspace_status_reports_the_whole_workspace_monthly_budget()
     {
         var ws = await app.CreateWorkspaceAsync();
