@@ -22,6 +22,7 @@ using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Hosting;
 using Opsmeter.Web.Infrastructure.Jobs;
 using Opsmeter.Web.Infrastructure.Logging;
+using Opsmeter.Web.Infrastructure.RateLimits;
 
 var builder = WebApplication.CreateBuilder(args);
 try
@@ -29,7 +30,7 @@ try
     using var embeddedDatabase = builder.AddDatabase(); // a local PostgreSQL when no connection string is set; stopped at the end
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
-    builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterJobs();
+    builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterRateLimits().AddOpsmeterJobs();
     builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddInvitations().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
         .AddNotifications().AddRepricing().AddAudit().AddInstance();
 

@@ -107,6 +107,8 @@ internal sealed partial class OpsmeterProcess : IAsyncDisposable
         }
 
         info.Environment.Remove("ConnectionStrings__Opsmeter");
+        // The load generators send far more than one app would with one key: the per-key limit stays off unless a run sets it.
+        info.Environment["Opsmeter__RateLimits__PerKeyPerSecond"] = "0";
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;

@@ -4,10 +4,12 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Invitations;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
+using Opsmeter.Web.Infrastructure.RateLimits;
 
 namespace Opsmeter.Web.Pages;
 
@@ -51,6 +53,7 @@ internal enum InviteStep
 /// password is ever set here for an account that exists.
 /// </summary>
 [AllowAnonymous]
+[EnableRateLimiting(RateLimitsSetup.PasswordFormsPolicy)]
 internal sealed class InviteModel(OpsmeterDbContext db, UserManager<OpsmeterUser> users, SignInManager<OpsmeterUser> signIn,
     ILookupNormalizer normalizer, AuditLog audit, TimeProvider clock, IValidator<NewAccountForm> validator) : PageModel
 {

@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Infrastructure.RateLimits;
 
 namespace Opsmeter.Web.Pages;
 
@@ -33,6 +35,7 @@ internal sealed class SetupFormValidator : AbstractValidator<SetupForm>
 /// from this machine itself) creates the owner account and the first workspace. See <see cref="ClaimInstance"/>.
 /// </summary>
 [AllowAnonymous]
+[EnableRateLimiting(RateLimitsSetup.PasswordFormsPolicy)]
 internal sealed class SetupModel(SetupToken setupToken, ClaimInstance claim, SignInManager<OpsmeterUser> signIn, IValidator<SetupForm> validator)
     : PageModel
 {

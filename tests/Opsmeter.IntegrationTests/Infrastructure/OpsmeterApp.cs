@@ -50,6 +50,10 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Tests run jobs and loops by calling them (RunOnceAsync, ReloadAsync, FlushAsync): no workers or timers racing them.
         builder.UseSetting("Jobs:RunServer", "false");
         builder.UseSetting("Opsmeter:BackgroundLoops", "false");
+        // Every test's client comes from 127.0.0.1: per-address limits would let one test's sign-ins refuse another's.
+        // The rate-limit tests turn them on in an app of their own (Features/RateLimits).
+        builder.UseSetting("Opsmeter:RateLimits:SignInPostsPerAddress", "0");
+        builder.UseSetting("Opsmeter:RateLimits:UnknownKeysPerAddress", "0");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Opsmeter.Web.Features.ApiKeys;
+using Opsmeter.Web.Infrastructure.RateLimits;
 
 namespace Opsmeter.Web.Infrastructure.Auth;
 
@@ -16,6 +17,8 @@ internal sealed class ApiKeyAuthenticationHandler(
     public const string WorkspaceClaim = "workspace_id";
     public const string ScopeClaim = "scope";
     public const string KeyPrefixClaim = "key_prefix";
+    public const string KeyIdClaim = "key_id";
+    private const string RefusedItem = "opsmeter:unknown-keys-refused";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -25,7 +28,13 @@ internal sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var grant = await keys.FindAsync(presented, Context.RequestAborted);
+        var (grant, refusedForSeconds) = await keys.FindAsync(presented, ClientAddress.Of(Context), Context.RequestAborted);
+        if (refusedForSeconds > 0)
+        {
+            Context.Items[RefusedItem] = refusedForSeconds;
+            return AuthenticateResult.Fail("Too many unknown API keys from this address.");
+        }
+
         if (grant is null)
         {
             return AuthenticateResult.Fail("Unknown or revoked API key.");
@@ -36,10 +45,24 @@ internal sealed class ApiKeyAuthenticationHandler(
         [
             new(WorkspaceClaim, grant.WorkspaceId.ToString()),
             new(KeyPrefixClaim, grant.Prefix),
+            new(KeyIdClaim, grant.KeyId.ToString()),
             .. grant.Scopes.Select(scope => new Claim(ScopeClaim, scope)),
         ];
         var principal = new ClaimsPrincipal(new ClaimsIdentity(claims, SchemeName));
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+
+    /// <summary>401, or 429 with Retry-After when the address's unknown keys were refused without a lookup.</summary>
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items.TryGetValue(RefusedItem, out var seconds) && seconds is int retryAfterSeconds)
+        {
+            await TooManyRequests.WriteProblemAsync(Context, retryAfterSeconds,
+                "Too many unknown API keys came from this address; keys it has not used recently are not checked for now.");
+            return;
+        }
+
+        await base.HandleChallengeAsync(properties);
     }
 
     private static string? PresentedKey(HttpRequest request)

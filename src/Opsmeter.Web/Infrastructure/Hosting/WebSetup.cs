@@ -29,6 +29,7 @@ internal static class WebSetup
         app.UseOpsmeterRequestLogging();
         app.UseRouting(); // explicit, after the error pages, so that their re-executed requests are routed again
         app.UseAuthentication();
+        app.UseRateLimiter(); // after authentication: the per-key limit partitions by the key's id
         app.UseAuthorization();
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

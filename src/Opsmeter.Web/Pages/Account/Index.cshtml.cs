@@ -4,8 +4,10 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Auth;
+using Opsmeter.Web.Infrastructure.RateLimits;
 
 namespace Opsmeter.Web.Pages.Account;
 
@@ -33,6 +35,7 @@ internal sealed class ChangePasswordFormValidator : AbstractValidator<ChangePass
 /// (AuthSetup validates the stamp on each request) while this one is signed in again with the new stamp.
 /// </summary>
 [Authorize(Policy = AuthSetup.DashboardPolicy)]
+[EnableRateLimiting(RateLimitsSetup.PasswordFormsPolicy)]
 internal sealed class IndexModel(UserManager<OpsmeterUser> users, SignInManager<OpsmeterUser> signIn, IValidator<ChangePasswordForm> validator)
     : PageModel
 {

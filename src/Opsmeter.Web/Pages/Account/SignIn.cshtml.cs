@@ -4,9 +4,11 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
+using Opsmeter.Web.Infrastructure.RateLimits;
 
 namespace Opsmeter.Web.Pages.Account;
 
@@ -28,6 +30,7 @@ internal sealed class SignInFormValidator : AbstractValidator<SignInForm>
 
 /// <summary>Cookie sign-in with ASP.NET Core Identity; five wrong passwords lock the account for five minutes.</summary>
 [AllowAnonymous]
+[EnableRateLimiting(RateLimitsSetup.PasswordFormsPolicy)]
 internal sealed class SignInModel(OpsmeterDbContext db, SignInManager<OpsmeterUser> signIn, IValidator<SignInForm> validator) : PageModel
 {
     [BindProperty]

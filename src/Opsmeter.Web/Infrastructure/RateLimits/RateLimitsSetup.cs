@@ -1,0 +1,76 @@
+using System.Security.Claims;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+using Opsmeter.Web.Infrastructure.Auth;
+
+namespace Opsmeter.Web.Infrastructure.RateLimits;
+
+/// <summary>
+/// Request rate limits (README "Limits"): a token bucket per API key on <c>/v1</c>, and a fixed window per client
+/// address on the forms that take a password or a secret token (<see cref="PasswordFormsPolicy"/>). The unknown-key
+/// limit lives in <see cref="UnknownKeyGuard"/>, because it must act before a key is looked up.
+/// </summary>
+internal static class RateLimitsSetup
+{
+    /// <summary>Applied with <c>[EnableRateLimiting]</c> to the page models of sign-in, setup, invitations and the account page.</summary>
+    public const string PasswordFormsPolicy = "password-forms";
+
+    public static IHostApplicationBuilder AddOpsmeterRateLimits(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptionsWithValidateOnStart<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateDataAnnotations();
+        builder.Services.AddSingleton<UnknownKeyGuard>();
+        builder.Services.AddRateLimiter(_ => { });
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((o, options) =>
+        {
+            var limits = options.Value;
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                limits.PerKeyPerSecond > 0 && http.Request.Path.StartsWithSegments("/v1")
+                    && http.User.FindFirstValue(ApiKeyAuthenticationHandler.KeyIdClaim) is { } keyId
+                    ? RateLimitPartition.GetTokenBucketLimiter(keyId, _ => PerKey(limits))
+                    : RateLimitPartition.GetNoLimiter(""));
+            o.AddPolicy(PasswordFormsPolicy, http =>
+                limits.SignInPostsPerAddress > 0 && HttpMethods.IsPost(http.Request.Method)
+                    ? RateLimitPartition.GetFixedWindowLimiter(ClientAddress.Of(http), _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = limits.SignInPostsPerAddress,
+                        Window = TimeSpan.FromSeconds(limits.AddressWindowSeconds),
+                        QueueLimit = 0,
+                    })
+                    : RateLimitPartition.GetNoLimiter(""));
+            o.OnRejected = async (context, _) =>
+            {
+                var http = context.HttpContext;
+                var seconds = TooManyRequests.RetryAfterSeconds(context.Lease);
+                if (http.Request.Path.StartsWithSegments("/v1"))
+                {
+                    await TooManyRequests.WriteProblemAsync(http, seconds,
+                        $"This API key sent more than {limits.PerKeyPerSecond:0.###} requests a second (bursts of {limits.Burst}).");
+                    return;
+                }
+
+                // A page: the body stays empty, so the status page (/status/429) explains it to the person.
+                TooManyRequests.SetRetryAfter(http, seconds);
+            };
+        });
+        return builder;
+    }
+
+    /// <summary>
+    /// <see cref="RateLimitOptions.PerKeyPerSecond"/> as whole tokens per period: 1,000/s is 1,000 tokens each second,
+    /// 2.5/s is 2 every 0.8 s, 0.5/s is 1 every 2 s.
+    /// </summary>
+    private static TokenBucketRateLimiterOptions PerKey(RateLimitOptions limits)
+    {
+        var tokens = Math.Max(1, (int)Math.Floor(limits.PerKeyPerSecond));
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limits.Burst,
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(tokens / limits.PerKeyPerSecond),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
+    }
+}
