@@ -50,6 +50,9 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         // Tests run jobs and loops by calling them (RunOnceAsync, ReloadAsync, FlushAsync): no workers or timers racing them.
         builder.UseSetting("Jobs:RunServer", "false");
         builder.UseSetting("Opsmeter:BackgroundLoops", "false");
+        // Webhook tests post to a WebhookReceiver on 127.0.0.1, which the production guard refuses: the allow-list names it.
+        // Only that host: "localhost" or [::1] stay refused. An app's own settings may clear it ("Opsmeter:Webhooks:AllowedHosts:0" = "").
+        builder.UseSetting("Opsmeter:Webhooks:AllowedHosts:0", "127.0.0.1");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
