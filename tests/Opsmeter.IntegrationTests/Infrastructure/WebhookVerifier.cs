@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,20 +10,21 @@ namespace Opsmeter.IntegrationTests.Infrastructure;
 /// </summary>
 internal static class WebhookVerifier
 {
-    public static readonly TimeSpan Tolerance = TimeSpan.FromMinutes(5);
+    public static bool Verify(string secret, string header, string body, DateTimeOffset now) =>
+        Verify(secret, header, Encoding.UTF8.GetBytes(body), now);
 
-    public static bool Verify(string secret, string header, string body, DateTimeOffset now)
+    /// <summary>The README's C# snippet, word for word.</summary>
+    private static bool Verify(string secret, string header, byte[] body, DateTimeOffset now)
     {
-        var parts = header.Split(',').Select(p => p.Split('=', 2)).Where(p => p.Length == 2).ToLookup(p => p[0].Trim(), p => p[1].Trim());
-        if (!long.TryParse(parts["t"].FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var t)
-            || (now - DateTimeOffset.FromUnixTimeSeconds(t)).Duration() > Tolerance)
+        var fields = header.Split(',').Select(f => f.Split('=', 2)).Where(f => f.Length == 2).ToLookup(f => f[0], f => f[1]);
+        if (!long.TryParse(fields["t"].FirstOrDefault(), out var t) || Math.Abs(now.ToUnixTimeSeconds() - t) > 300)
         {
             return false;
         }
 
-        var expected = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.{body}"));
-        return parts["v1"].Any(v => v.Length == expected.Length * 2
-            && CryptographicOperations.FixedTimeEquals(Convert.FromHexString(v), expected));
+        var mac = HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes($"{t}.").Concat(body).ToArray());
+        var expected = Encoding.ASCII.GetBytes(Convert.ToHexStringLower(mac));
+        return fields["v1"].Any(v => CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(v), expected));
     }
 
     /// <summary>The header's signature with another timestamp, as a replay with a forged <c>t</c> would carry.</summary>
