@@ -18,6 +18,7 @@ internal static class NotificationsSetup
                 AllowAutoRedirect = false,
                 // No proxy: the connect step must see (and judge) the real destination.
                 UseProxy = false,
+                // Every TCP connection goes through the guard. (HTTP/3 would not, over QUIC: requests stay HTTP/1.1, the default, never upgraded.)
                 ConnectCallback = sp.GetRequiredService<WebhookAddressGuard>().ConnectAsync,
                 // Bodies are not read; at most this much is drained to reuse the connection, else it is closed.
                 MaxResponseDrainSize = 4 * 1024,
