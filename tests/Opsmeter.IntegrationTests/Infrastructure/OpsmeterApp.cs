@@ -54,6 +54,9 @@ public sealed class OpsmeterApp : WebApplicationFactory<Program>, IAsyncLifetime
         // The rate-limit tests turn them on in an app of their own (Features/RateLimits).
         builder.UseSetting("Opsmeter:RateLimits:SignInPostsPerAddress", "0");
         builder.UseSetting("Opsmeter:RateLimits:UnknownKeysPerAddress", "0");
+        // Webhook tests post to a WebhookReceiver on 127.0.0.1, which the production guard refuses: the allow-list names it.
+        // Only that host: "localhost" or [::1] stay refused. An app's own settings may clear it ("Opsmeter:Webhooks:AllowedHosts:0" = "").
+        builder.UseSetting("Opsmeter:Webhooks:AllowedHosts:0", "127.0.0.1");
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);

@@ -8,8 +8,9 @@ namespace Opsmeter.Web.Features.Notifications;
 
 /// <summary>
 /// Posts one delivery's body to its channel, signed, and logs the outcome on the delivery. A failure
-/// (connection error, timeout, any non-2xx) throws, so Hangfire retries with growing delays; after the
-/// last retry the delivery is marked failed. A delivered or failed one is never sent again.
+/// (refused address, connection error, timeout, any non-2xx) throws, so Hangfire retries with growing delays; after the
+/// last retry the delivery is marked failed. A delivered or failed one is never sent again. The log keeps a short reason
+/// (<see cref="WebhookFailures"/>); where the request may go is the HTTP client's connect step (<see cref="WebhookAddressGuard"/>).
 /// </summary>
 internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory http, IDataProtectionProvider protection, TimeProvider clock,
     ILogger<DeliverWebhookJob> logger)
@@ -48,16 +49,19 @@ internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory
             {
                 Content = new StringContent(delivery.Body, Encoding.UTF8, "application/json"),
             };
-            request.Headers.Add(WebhookMessages.SignatureHeader, WebhookMessages.Sign(WebhookSecrets.Unprotect(protection, channel.ProtectedSecret), delivery.Body));
+            var secret = WebhookSecrets.Unprotect(protection, channel.ProtectedSecret);
+            request.Headers.Add(WebhookMessages.SignatureHeader, WebhookMessages.Sign(secret, clock.GetUtcNow(), delivery.Body));
             request.Headers.Add(WebhookMessages.DeliveryHeader, delivery.Id.ToString());
-            using var response = await http.CreateClient(HttpClientName).SendAsync(request, ct);
+            // Headers only: the body is never read (disposing the response discards it), so a receiver answering 10 MB costs nothing.
+            using var response = await http.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
             delivery.LastStatusCode = (int)response.StatusCode;
-            delivery.LastError = response.IsSuccessStatusCode ? null : $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+            delivery.LastError = response.IsSuccessStatusCode ? null : WebhookFailures.Status((int)response.StatusCode);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             delivery.LastStatusCode = null;
-            delivery.LastError = e.Message.Length > 500 ? e.Message[..500] : e.Message;
+            delivery.LastError = WebhookFailures.Describe(e);
+            logger.LogInformation(e, "Webhook delivery {DeliveryId} to channel {ChannelId} failed: {Reason}", delivery.Id, channel.Id, delivery.LastError);
         }
 
         var delivered = delivery.LastError is null;

@@ -16,12 +16,19 @@ public sealed class ChannelForm
 
 internal sealed class ChannelFormValidator : AbstractValidator<ChannelForm>
 {
-    public ChannelFormValidator()
+    public ChannelFormValidator(WebhookAddressGuard guard)
     {
         RuleFor(x => x.Name).NotEmpty().MaximumLength(128);
-        RuleFor(x => x.Url).NotEmpty().MaximumLength(2048)
+        RuleFor(x => x.Url).Cascade(CascadeMode.Stop).NotEmpty().MaximumLength(2048)
             .Must(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp))
-            .WithMessage("Enter an absolute http:// or https:// URL.");
+            .WithMessage("Enter an absolute http:// or https:// URL.")
+            .CustomAsync(async (url, context, ct) =>
+            {
+                if (await guard.CheckUrlAsync(url, ct) is { } refusal)
+                {
+                    context.AddFailure(refusal);
+                }
+            });
         RuleFor(x => x.Format).Must(WebhookFormats.All.Contains).WithMessage("Choose generic or slack.");
     }
 }

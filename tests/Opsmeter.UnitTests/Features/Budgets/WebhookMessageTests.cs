@@ -33,10 +33,11 @@ public sealed class WebhookMessageTests
     }
 
     [Fact]
-    public void The_signature_is_the_hex_hmac_sha256_of_the_body()
+    public void The_signature_is_the_timestamp_and_the_hex_hmac_sha256_of_timestamp_dot_body()
     {
-        // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
-        Assert.Equal("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
-            WebhookMessages.Sign("Jefe", "what do ya want for nothing?"));
+        // RFC 4231 test case 2's key ("Jefe"); the MAC of "1767225600.what do ya want for nothing?", computed with Python's hmac.
+        var signedAt = DateTimeOffset.FromUnixTimeSeconds(1767225600);
+        Assert.Equal("t=1767225600,v1=8bf4bab82972f519c62eab705abd744e0bc4e8a7e292de99189f49e03834693a",
+            WebhookMessages.Sign("Jefe", signedAt, "what do ya want for nothing?"));
     }
 }
