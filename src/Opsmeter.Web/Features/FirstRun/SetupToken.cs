@@ -71,7 +71,14 @@ internal sealed class SetupToken(OpsmeterDbContext db, IDataProtectionProvider p
     /// </summary>
     public static bool IsFromThisMachine(HttpContext http) =>
         http.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address)
-        && !http.Request.Headers.ContainsKey("X-Forwarded-For") && !http.Request.Headers.ContainsKey("Forwarded");
+        && !ProxyHeaders.Any(http.Request.Headers.ContainsKey);
+
+    /// <summary>
+    /// A request that came through a proxy, even one on this machine: the forwarded headers as sent, and the X-Original-*
+    /// copies the forwarded-headers middleware leaves when it consumes them from a known proxy.
+    /// </summary>
+    private static readonly string[] ProxyHeaders =
+        ["X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host", "Forwarded", "X-Original-For", "X-Original-Proto", "X-Original-Host"];
 
     private static string Generate()
     {

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Npgsql;
 
 namespace Opsmeter.Web.Infrastructure.Database;
@@ -10,14 +11,27 @@ namespace Opsmeter.Web.Infrastructure.Database;
 /// A PostgreSQL cluster run from the server binaries installed on this machine: the embedded default
 /// when no connection string is configured, and the throw-away database of the test suite.
 /// As root it runs the cluster as the <c>postgres</c> user, because initdb refuses to run as root.
+/// It listens on 127.0.0.1 only (no Unix socket). The embedded default asks for a password (scram-sha-256), generated at
+/// the first start and kept in the data folder (<see cref="PasswordFile"/>, mode 0600, owned by the cluster's user);
+/// the test suite's throw-away cluster trusts connections from 127.0.0.1, which only this machine can make.
 /// </summary>
 internal sealed class LocalPostgres : IDisposable
 {
     private const string SystemUser = "postgres";
+    public const string PasswordFile = "opsmeter-password";
+
+    private const string HbaConf = """
+        # Written by Opsmeter. The embedded PostgreSQL listens on 127.0.0.1 only (no Unix socket), and every connection
+        # gives the password kept in opsmeter-password, next to this file.
+        host all all 127.0.0.1/32 scram-sha-256
+
+        """;
+
     private readonly string dataDirectory;
     private readonly string binDirectory;
     private readonly bool asRoot;
     private bool startedHere;
+    private string? password;
 
     private LocalPostgres(string dataDirectory, string binDirectory, int port)
     {
@@ -29,8 +43,10 @@ internal sealed class LocalPostgres : IDisposable
 
     public int Port { get; private set; }
 
-    public string ConnectionString(string database = "postgres") =>
-        $"Host=127.0.0.1;Port={Port};Username={SystemUser};Database={database};Include Error Detail=true";
+    public string ConnectionString(string database = "postgres") => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1", Port = Port, Username = SystemUser, Password = password, Database = database, IncludeErrorDetail = true,
+    }.ConnectionString;
 
     /// <summary>
     /// Starts the cluster in <paramref name="dataDirectory"/>, creating it first if the folder is empty.
@@ -53,6 +69,11 @@ internal sealed class LocalPostgres : IDisposable
         if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
         {
             Initialise(throwAway);
+        }
+
+        if (!throwAway)
+        {
+            password = EnsurePassword();
         }
 
         if (RunningPort() is { } running)
@@ -121,6 +142,54 @@ internal sealed class LocalPostgres : IDisposable
         }
     }
 
+    /// <summary>
+    /// The cluster's password, from <see cref="PasswordFile"/>. A cluster without one (just made, or made by an Opsmeter
+    /// that trusted every local connection) gets one first, set in single-user mode so that no server listens meanwhile,
+    /// and its pg_hba.conf rewritten to ask for it.
+    /// </summary>
+    private string EnsurePassword()
+    {
+        var file = Path.Combine(dataDirectory, PasswordFile);
+        if (File.Exists(file))
+        {
+            return File.ReadAllText(file).Trim();
+        }
+
+        if (RunningPort() is not null)
+        {
+            Run("pg_ctl", "-D", dataDirectory, "-m", "fast", "-w", "stop"); // left running, with trust, by an earlier Opsmeter
+        }
+
+        var generated = RandomNumberGenerator.GetString("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 32);
+        var sql = $"SET password_encryption = 'scram-sha-256';\nALTER ROLE {SystemUser} PASSWORD '{generated}';\n";
+        var (exit, output) = RunWithInput(sql, "postgres", "--single", "-D", dataDirectory, "postgres");
+        if (exit != 0)
+        {
+            throw new LocalPostgresUnavailableException($"Could not set the password of the local PostgreSQL in {dataDirectory}: {LastLine(output)}");
+        }
+
+        // pg_hba.conf before the password file: should the process die in between, the next start sets a new password.
+        File.WriteAllText(Path.Combine(dataDirectory, "pg_hba.conf"), HbaConf);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // from the start, never readable by others
+        }
+
+        using (var stream = new FileStream(file, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(generated);
+        }
+
+        if (asRoot)
+        {
+            RunTool("chown", $"{SystemUser}:", file);
+        }
+
+        return generated;
+    }
+
     /// <summary>The port of a postmaster already serving this data folder, if there is one.</summary>
     private int? RunningPort()
     {
@@ -163,16 +232,22 @@ internal sealed class LocalPostgres : IDisposable
 
     public void Dispose() => Stop();
 
-    private (int ExitCode, string Output) Run(string tool, params string[] args)
+    private (int ExitCode, string Output) Run(string tool, params string[] args) => RunWithInput(null, tool, args);
+
+    /// <summary>Runs a PostgreSQL tool as the cluster's user, with <paramref name="input"/> (not an argument: others can read those) as its stdin.</summary>
+    private (int ExitCode, string Output) RunWithInput(string? input, string tool, params string[] args)
     {
         var path = Path.Combine(binDirectory, tool);
-        return asRoot ? RunTool("runuser", ["-u", SystemUser, "--", path, .. args]) : RunTool(path, args);
+        return asRoot ? RunTool(input, "runuser", ["-u", SystemUser, "--", path, .. args]) : RunTool(input, path, args);
     }
 
-    private static (int ExitCode, string Output) RunTool(string file, params string[] args)
+    private static (int ExitCode, string Output) RunTool(string file, params string[] args) => RunTool(null, file, args);
+
+    private static (int ExitCode, string Output) RunTool(string? input, string file, string[] args)
     {
         var info = new ProcessStartInfo(file)
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -187,6 +262,12 @@ internal sealed class LocalPostgres : IDisposable
         try
         {
             using var process = Process.Start(info)!;
+            if (input is not null)
+            {
+                process.StandardInput.Write(input);
+                process.StandardInput.Close();
+            }
+
             // pg_ctl start leaves the server holding inherited pipes; read stderr only to the end
             // of pg_ctl's own life by waiting on the process, not on EOF of the streams.
             var stderr = process.StandardError.ReadToEndAsync();

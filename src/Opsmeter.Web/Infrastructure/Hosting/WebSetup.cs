@@ -14,6 +14,7 @@ internal static class WebSetup
     public static IHostApplicationBuilder AddOpsmeterWeb(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOpsmeterProblemDetails().AddOpsmeterSwagger();
+        builder.AddOpsmeterProxyDefaults();
         // Singletons: a FluentValidation validator compiles its rules when built, which is too slow to do per request.
         builder.Services.AddValidatorsFromAssemblyContaining<Program>(ServiceLifetime.Singleton, includeInternalTypes: true);
         builder.Services.AddRazorPages(o => o.Conventions.AuthorizeAreaFolder("Dashboard", "/", AuthSetup.DashboardPolicy));
@@ -23,6 +24,8 @@ internal static class WebSetup
 
     public static WebApplication UseOpsmeterPipeline(this WebApplication app)
     {
+        app.UseOpsmeterProxyDefaults(); // first: everything after sees the client's address and scheme
+        app.UseSecurityHeaders();
         app.UseOpsmeterErrorPages();
         app.UseOpsmeterSwagger();
         app.UseStaticFiles();
@@ -41,7 +44,7 @@ internal static class WebSetup
     {
         explanation = e switch
         {
-            LocalPostgresUnavailableException => $"Opsmeter cannot start: {e.Message}",
+            LocalPostgresUnavailableException or InvalidSettingException => $"Opsmeter cannot start: {e.Message}",
             NpgsqlException => $"Opsmeter cannot reach PostgreSQL ({e.Message}): check ConnectionStrings__Opsmeter, " +
                 "or unset it to use the embedded local database.",
             _ => "",
