@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
@@ -45,8 +46,8 @@ internal static class RateLimitsSetup
                 var seconds = TooManyRequests.RetryAfterSeconds(context.Lease);
                 if (http.Request.Path.StartsWithSegments("/v1"))
                 {
-                    await TooManyRequests.WriteProblemAsync(http, seconds,
-                        $"This API key sent more than {limits.PerKeyPerSecond:0.###} requests a second (bursts of {limits.Burst}).");
+                    await TooManyRequests.WriteProblemAsync(http, seconds, string.Create(CultureInfo.InvariantCulture,
+                        $"This API key sent more than {limits.PerKeyPerSecond:0.###} requests a second (bursts of {limits.Burst})."));
                     return;
                 }
 
