@@ -1,9 +1,7 @@
-using System.Security.Claims;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Infrastructure.Database;
@@ -73,18 +71,9 @@ internal static class AuthSetup
             .AddPolicy(JobsPolicy, policy => policy
                 .AddAuthenticationSchemes(IdentityConstants.ApplicationScheme)
                 .RequireAuthenticatedUser()
-                .RequireAssertion(async context =>
-                {
-                    if (context.Resource is not HttpContext http
-                        || !Guid.TryParse(context.User.FindFirstValue(System.Security.Claims.ClaimTypes.NameIdentifier), out var userId))
-                    {
-                        return false;
-                    }
-
-                    // The recurring jobs serve every workspace: only instance administrators may trigger or delete them.
-                    var db = http.RequestServices.GetRequiredService<OpsmeterDbContext>();
-                    return await db.Users.AnyAsync(u => u.Id == userId && u.IsInstanceAdmin);
-                }));
+                // The recurring jobs serve every workspace: only instance administrators may trigger or delete them.
+                .RequireAssertion(async context => context.Resource is HttpContext http
+                    && await InstanceAdmins.IsAsync(http.RequestServices.GetRequiredService<OpsmeterDbContext>(), context.User, http.RequestAborted)));
         foreach (var scope in ApiKeyScopes.All)
         {
             authorization.AddPolicy(ApiKeyScopes.Policy(scope), policy => policy
