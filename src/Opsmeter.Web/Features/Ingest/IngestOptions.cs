@@ -21,7 +21,17 @@ internal sealed class IngestOptions
     [Range(1, 10_000_000)]
     public int MaxQueuedEvents { get; set; } = 50_000;
 
-    /// <summary>Seconds a client is asked to wait (Retry-After) when ingest cannot take its request.</summary>
+    /// <summary>
+    /// Events one workspace may have waiting for a commit; past it that workspace's requests are refused with 429 and
+    /// Retry-After while the others' are still taken. Unset: a quarter of <see cref="MaxQueuedEvents"/>, at least one full batch.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int? MaxQueuedEventsPerWorkspace { get; set; }
+
+    /// <summary>The share of the queue one workspace may hold (<see cref="MaxQueuedEventsPerWorkspace"/> or its default).</summary>
+    public int WorkspaceShare => MaxQueuedEventsPerWorkspace ?? Math.Max(MaxQueuedEvents / 4, MaxBatchEvents);
+
+    /// <summary>Seconds a client is asked to wait (Retry-After) when ingest cannot take its request (503, or 429 past its workspace's share).</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 2;
 }

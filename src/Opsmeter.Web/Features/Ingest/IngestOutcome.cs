@@ -5,3 +5,9 @@ internal readonly record struct IngestOutcome(bool Duplicate, decimal CostUsd, s
 
 /// <summary>Ingest cannot take or commit the request right now (queue full, shutting down, database unreachable): answer 503, acknowledge nothing.</summary>
 internal sealed class IngestUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// The workspace already holds its share of the ingest queue (<see cref="IngestOptions.WorkspaceShare"/>): answer 429, acknowledge
+/// nothing. The queue itself still has room for the other workspaces.
+/// </summary>
+internal sealed class IngestShareExceededException(string message) : Exception(message);

@@ -16,7 +16,11 @@ namespace Opsmeter.Web.Features.Ingest;
 /// waits for PostgreSQL to commit, the next gathers what arrived meanwhile, so the database and this
 /// process work at the same time instead of in turn.
 /// The queue is bounded by events: when full, <see cref="SubmitAsync"/> refuses at once (503) instead of
-/// growing. On shutdown new work is refused and everything already queued is committed first.
+/// growing. Each workspace may hold only its share of it (<see cref="IngestOptions.WorkspaceShare"/>): past that its own
+/// requests are refused (429) while the others' are still taken, so one flooding workspace cannot fill the queue for all.
+/// The queue drains in arrival order; with no workspace holding more than its share, a request waits behind at most a
+/// few commits, so draining needs no per-workspace turns. On shutdown new work is refused and everything already queued
+/// is committed first.
 /// </summary>
 internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions partitions, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
     : BackgroundService
@@ -27,14 +31,16 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("opsmeter.ingest.commit.duration", "ms", "Time to write and commit one group of events");
     private static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("opsmeter.ingest.commit.events", "{event}", "Events carried by one commit");
     private readonly IngestOptions settings = options.Value;
-    private long queuedEvents;
+    private readonly Lock room = new();
+    private int queuedEvents; // under room, as is queuedByWorkspace
+    private readonly Dictionary<Guid, int> queuedByWorkspace = [];
     private volatile bool stopping;
 
     /// <summary>
-    /// Queues <paramref name="rows"/> for the next group commit and completes once they are committed. Room in the
-    /// queue is taken first, so a full queue refuses at once (503) without any work; then the days' partitions are made
-    /// sure of on this request's own connection, so that a failure there refuses this request alone, never the others it
-    /// would have shared a commit with.
+    /// Queues <paramref name="rows"/> (one request's events, so of one workspace) for the next group commit and completes
+    /// once they are committed. Room in the queue is taken first, so a full queue (503) or a workspace past its share
+    /// (429) is refused at once without any work; then the days' partitions are made sure of on this request's own
+    /// connection, so that a failure there refuses this request alone, never the others it would have shared a commit with.
     /// </summary>
     public Task<IngestOutcome[]> SubmitAsync(IReadOnlyList<LlmRequest> rows)
     {
@@ -43,16 +49,64 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
             return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The server is shutting down."));
         }
 
-        if (Interlocked.Add(ref queuedEvents, rows.Count) > settings.MaxQueuedEvents)
+        if (rows.Count == 0)
         {
-            Interlocked.Add(ref queuedEvents, -rows.Count);
-            return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The ingest queue is full."));
+            return Task.FromResult<IngestOutcome[]>([]);
         }
 
-        return partitions.AllKnown(rows) ? Enqueue(rows) : EnsurePartitionsThenEnqueueAsync(rows);
+        var workspaceId = rows[0].WorkspaceId;
+        if (TakeRoom(workspaceId, rows.Count) is { } refusal)
+        {
+            return Task.FromException<IngestOutcome[]>(refusal);
+        }
+
+        return partitions.AllKnown(rows) ? Enqueue(workspaceId, rows) : EnsurePartitionsThenEnqueueAsync(workspaceId, rows);
     }
 
-    private async Task<IngestOutcome[]> EnsurePartitionsThenEnqueueAsync(IReadOnlyList<LlmRequest> rows)
+    /// <summary>
+    /// Takes room for <paramref name="events"/> of the workspace, or says why not. A workspace with nothing queued is
+    /// always let in while the queue has room, so one request larger than the share is slowed, never refused for ever.
+    /// </summary>
+    private Exception? TakeRoom(Guid workspaceId, int events)
+    {
+        lock (room)
+        {
+            if (queuedEvents + events > settings.MaxQueuedEvents)
+            {
+                return new IngestUnavailableException("The ingest queue is full.");
+            }
+
+            var held = queuedByWorkspace.GetValueOrDefault(workspaceId);
+            if (held > 0 && held + events > settings.WorkspaceShare)
+            {
+                return new IngestShareExceededException(
+                    $"This workspace's events waiting for a commit already fill its share of the ingest queue ({settings.WorkspaceShare} events).");
+            }
+
+            queuedEvents += events;
+            queuedByWorkspace[workspaceId] = held + events;
+            return null;
+        }
+    }
+
+    private void GiveBackRoom(Guid workspaceId, int events)
+    {
+        lock (room)
+        {
+            queuedEvents -= events;
+            var left = queuedByWorkspace[workspaceId] - events;
+            if (left == 0)
+            {
+                queuedByWorkspace.Remove(workspaceId);
+            }
+            else
+            {
+                queuedByWorkspace[workspaceId] = left;
+            }
+        }
+    }
+
+    private async Task<IngestOutcome[]> EnsurePartitionsThenEnqueueAsync(Guid workspaceId, IReadOnlyList<LlmRequest> rows)
     {
         try
         {
@@ -60,21 +114,21 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         }
         catch (Exception e)
         {
-            Interlocked.Add(ref queuedEvents, -rows.Count);
+            GiveBackRoom(workspaceId, rows.Count);
             logger.LogError(e, "Could not create the daily partitions for {Events} events; their request is answered 503", rows.Count);
             throw new IngestUnavailableException("The database could not prepare the events' days.", e);
         }
 
-        return await Enqueue(rows);
+        return await Enqueue(workspaceId, rows);
     }
 
     /// <summary>Hands rows whose room in the queue is already taken to the commit loops.</summary>
-    private Task<IngestOutcome[]> Enqueue(IReadOnlyList<LlmRequest> rows)
+    private Task<IngestOutcome[]> Enqueue(Guid workspaceId, IReadOnlyList<LlmRequest> rows)
     {
-        var submission = new Submission(rows);
+        var submission = new Submission(workspaceId, rows);
         if (!queue.Writer.TryWrite(submission))
         {
-            Interlocked.Add(ref queuedEvents, -rows.Count);
+            GiveBackRoom(workspaceId, rows.Count);
             return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The server is shutting down."));
         }
 
@@ -105,9 +159,9 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
             {
                 batch.Add(submission);
                 events += submission.Rows.Count;
+                GiveBackRoom(submission.WorkspaceId, submission.Rows.Count);
             }
 
-            Interlocked.Add(ref queuedEvents, -events);
             Commit(store, batch);
             batch.Clear();
         }
@@ -150,8 +204,10 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         }
     }
 
-    private sealed class Submission(IReadOnlyList<LlmRequest> rows)
+    private sealed class Submission(Guid workspaceId, IReadOnlyList<LlmRequest> rows)
     {
+        public Guid WorkspaceId { get; } = workspaceId;
+
         public IReadOnlyList<LlmRequest> Rows { get; } = rows;
 
         // Continuations run off the writer loop, so answering requests never delays the next commit.

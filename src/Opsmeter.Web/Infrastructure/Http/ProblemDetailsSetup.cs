@@ -67,6 +67,12 @@ internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, 
                 Title = "Ingest is temporarily unavailable; nothing was acknowledged. Retry with the same externalRequestId.",
                 Detail = unavailable.Message,
             },
+            IngestShareExceededException share => new ProblemDetails
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "This workspace is sending events faster than they are committed; nothing was acknowledged. Retry with the same externalRequestId.",
+                Detail = share.Message,
+            },
             _ when IsDatabaseUnavailable(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
@@ -79,7 +85,7 @@ internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, 
             return false;
         }
 
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        if (problem.Status is StatusCodes.Status503ServiceUnavailable or StatusCodes.Status429TooManyRequests)
         {
             http.Response.Headers.RetryAfter = ingest.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

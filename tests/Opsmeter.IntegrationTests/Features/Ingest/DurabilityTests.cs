@@ -115,4 +115,89 @@ public sealed class DurabilityTests
             Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task When_PostgreSQL_stops_under_load_ingest_answers_503_readiness_fails_nothing_acknowledged_is_lost_and_it_recovers_within_10_s()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), $"opsmeter-outage-{Guid.NewGuid():N}");
+        using var cluster = LocalPostgres.Start(folder, throwAway: true);
+        try
+        {
+            cluster.EnsureDatabase("opsmeter");
+            const string Key = "om_outage_load_0123456789abcdefghijkl";
+            var (app, address) = await OpsmeterProcess.StartAsync(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings__Opsmeter"] = cluster.ConnectionString("opsmeter") + ";Timeout=2",
+                ["Opsmeter__Bootstrap__ApiKey"] = Key,
+            });
+            await using var _ = app;
+            using var client = new HttpClient { BaseAddress = address };
+            client.DefaultRequestHeaders.Add("X-API-Key", Key);
+            var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+            var refusals = new System.Collections.Concurrent.ConcurrentBag<HttpResponseMessage>();
+            var unexpected = new System.Collections.Concurrent.ConcurrentBag<string>();
+            long next = 0;
+            using var stop = new CancellationTokenSource();
+            var load = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    var id = $"o-{Interlocked.Increment(ref next)}";
+                    var response = await client.PostAsync("/v1/ingest", HttpExtensions.Json(
+                        $$"""{"externalRequestId":"{{id}}","provider":"openai","model":"gpt-4o","inputTokens":1,"outputTokens":1,"status":"success"}"""));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        acknowledged.Add(id);
+                    }
+                    else if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        refusals.Add(response);
+                    }
+                    else
+                    {
+                        unexpected.Add($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                    }
+                }
+            })).ToArray();
+            async Task Until(Func<Task<bool>> condition, TimeSpan deadline, string what)
+            {
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (!await condition())
+                {
+                    Assert.True(waited.Elapsed < deadline, $"{what}: not within {deadline.TotalSeconds} s");
+                    Assert.DoesNotContain(load, t => t.IsFaulted);
+                    await Task.Delay(50);
+                }
+            }
+
+            async Task<bool> Ready() => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK;
+            await Until(() => Task.FromResult(acknowledged.Count >= 200), TimeSpan.FromSeconds(60), "200 events acknowledged before the outage");
+
+            cluster.Stop();
+            await Until(() => Task.FromResult(!refusals.IsEmpty), TimeSpan.FromSeconds(30), "ingest answering 503 during the outage");
+            await Until(async () => !await Ready(), TimeSpan.FromSeconds(30), "readiness failing during the outage");
+            var acknowledgedDuringOutage = acknowledged.Count;
+
+            using var restarted = LocalPostgres.Start(folder, cluster.Port, throwAway: true);
+            var restartedAt = System.Diagnostics.Stopwatch.StartNew();
+            await Until(() => Task.FromResult(acknowledged.Count > acknowledgedDuringOutage), TimeSpan.FromSeconds(10), "ingest answering 200 again after the restart");
+            await Until(Ready, TimeSpan.FromSeconds(10) - restartedAt.Elapsed, "readiness healthy again after the restart");
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+
+            Assert.Empty(unexpected);
+            Assert.All(refusals, r => Assert.True(r.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 without Retry-After"));
+            await using var connection = new NpgsqlConnection(restarted.ConnectionString("opsmeter"));
+            await connection.OpenAsync();
+            await using var count = new NpgsqlCommand("SELECT count(*) FROM llm_requests WHERE external_request_id = ANY(@ids)", connection);
+            count.Parameters.AddWithValue("ids", acknowledged.ToArray());
+            Assert.Equal(acknowledged.Count, (long)(await count.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            cluster.Stop();
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }

@@ -10,8 +10,9 @@ public sealed class IngestWriterTests
 {
     private static readonly DateTimeOffset Day = new(2026, 3, 7, 12, 0, 0, TimeSpan.Zero);
 
-    private static LlmRequest Row(int n, DateTimeOffset? occurredAt = null) => new()
+    private static LlmRequest Row(int n, DateTimeOffset? occurredAt = null, Guid workspaceId = default) => new()
     {
+        WorkspaceId = workspaceId,
         ExternalRequestId = $"r{n}", Provider = "openai", Model = "gpt-4o", EndpointTag = "unknown", PromptVersion = "unknown",
         Status = "success", DataMode = "real", Environment = "prod", CostStatus = "unpriced", OccurredAt = occurredAt ?? Day,
     };
@@ -36,6 +37,43 @@ public sealed class IngestWriterTests
 
         Assert.False(queued.IsCompleted);
         await Assert.ThrowsAsync<IngestUnavailableException>(() => refused);
+    }
+
+    [Fact]
+    public async Task A_workspace_past_its_share_is_refused_while_another_is_still_taken()
+    {
+        using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
+        var options = new IngestOptions { MaxQueuedEvents = 1000, MaxQueuedEventsPerWorkspace = 100 };
+        using var writer = new IngestWriter(dataSource, KnownDay(), Options.Create(options), NullLogger<IngestWriter>.Instance);
+        Guid noisy = Guid.NewGuid(), quiet = Guid.NewGuid();
+
+        var held = writer.SubmitAsync([.. Enumerable.Range(0, 100).Select(n => Row(n, workspaceId: noisy))]);
+        var refused = writer.SubmitAsync([Row(100, workspaceId: noisy)]);
+        var other = writer.SubmitAsync([.. Enumerable.Range(0, 100).Select(n => Row(n, workspaceId: quiet))]);
+
+        Assert.False(held.IsCompleted);
+        await Assert.ThrowsAsync<IngestShareExceededException>(() => refused);
+        Assert.False(other.IsCompleted); // queued, not refused
+    }
+
+    [Fact]
+    public void A_workspace_with_nothing_queued_gets_in_with_a_request_larger_than_its_share()
+    {
+        using var dataSource = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1");
+        var options = new IngestOptions { MaxQueuedEvents = 1000, MaxQueuedEventsPerWorkspace = 10 };
+        using var writer = new IngestWriter(dataSource, KnownDay(), Options.Create(options), NullLogger<IngestWriter>.Instance);
+
+        var batch = writer.SubmitAsync([.. Enumerable.Range(0, 500).Select(n => Row(n))]);
+
+        Assert.False(batch.IsCompleted); // queued: a batch bigger than the share is slowed (one at a time), never refused for ever
+    }
+
+    [Fact]
+    public void Unset_the_share_is_a_quarter_of_the_queue_and_at_least_a_full_batch()
+    {
+        Assert.Equal(12_500, new IngestOptions().WorkspaceShare);
+        Assert.Equal(IngestOptions.MaxBatchEvents, new IngestOptions { MaxQueuedEvents = 2000 }.WorkspaceShare);
+        Assert.Equal(7, new IngestOptions { MaxQueuedEventsPerWorkspace = 7 }.WorkspaceShare);
     }
 
     [Fact]

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Text;
+
+namespace Opsmeter.LoadTest;
+
+/// <summary>
+/// <c>fairness</c>: a quiet workspace (a few connections of single events) alone, then while a noisy workspace floods
+/// batches, on a server with the per-workspace share of the ingest queue (the default, a quarter) and on one without it
+/// (share = the whole queue). The issue's bar: the quiet workspace's p99 with the flood within 2× of its p99 alone, and
+/// none of its requests refused. The per-key rate limit is off, so the flood is bounded by the share alone.
+/// </summary>
+internal static class FairnessBenchmark
+{
+    private const string QuietKey = "om_quietbench_0123456789abcdefghijklmn";
+    private const string NoisyKey = "om_noisybench_0123456789abcdefghijklmn";
+
+    public static async Task<int> RunAsync(Options options, int quietConcurrency)
+    {
+        await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
+        // The quiet workspace and its key are made by a first start's bootstrap; each measured server bootstraps the noisy one.
+        var (first, _) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "quiet", QuietKey, share: null));
+        await using (first)
+        {
+            await first.StopAsync();
+        }
+
+        var results = new List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)>();
+        foreach (var (server, share) in new[] { ("share on (default)", (int?)null), ("share off", 50_000) })
+        {
+            var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, share));
+            await using var _ = opsmeter;
+            var quiet = new LoadDriver(url, QuietKey, quietConcurrency);
+            var noisy = new LoadDriver(url, NoisyKey, options.Concurrency);
+            Console.Error.WriteLine($"  {server}: warming up…");
+            await quiet.RunAsync("warm-up", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
+            var alone = await quiet.RunAsync("quiet alone", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+            results.Add((server, alone, null));
+            var flood = noisy.RunAsync("noisy flood", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
+            var during = await quiet.RunAsync("quiet + flood", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+            results.Add((server, during, await flood));
+        }
+
+        var report = Report(options, quietConcurrency, database.Description, results);
+        Console.WriteLine(report);
+        if (options.Markdown is not null)
+        {
+            await File.WriteAllTextAsync(options.Markdown, report);
+        }
+
+        return 0;
+    }
+
+    private static Dictionary<string, string?> Environment(string connectionString, string workspace, string key, int? share) => new()
+    {
+        ["ConnectionStrings__Opsmeter"] = connectionString,
+        ["Opsmeter__Bootstrap__Workspace"] = workspace,
+        ["Opsmeter__Bootstrap__ApiKey"] = key,
+        ["Serilog__MinimumLevel__Default"] = "Warning",
+        ["Opsmeter__RateLimits__PerKeyPerSecond"] = "0",
+        ["Opsmeter__Ingest__MaxQueuedEventsPerWorkspace"] = share?.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string Report(Options options, int quietConcurrency, string database, List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)> results)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
+        text.AppendLine(c, $"Quiet: single events on {quietConcurrency} connections. Noisy: batches of {options.BatchSize} on {options.Concurrency} connections. " +
+                           $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; MaxQueuedEvents 50,000.");
+        text.AppendLine();
+        text.AppendLine("| server | phase | quiet events/s | quiet p50 ms | quiet p99 ms | quiet refused | noisy events/s | noisy refused requests |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (server, quiet, noisy) in results)
+        {
+            text.AppendLine(c,
+                $"| {server} | {(noisy is null ? "alone" : "with flood")} | {quiet.EventsPerSecond:N0} | {quiet.P50Ms:0.0} | {quiet.P99Ms:0.0} | {quiet.Failures} | " +
+                $"{(noisy is null ? "–" : noisy.EventsPerSecond.ToString("N0", c))} | {(noisy is null ? "–" : noisy.Failures.ToString("N0", c))} |");
+        }
+
+        text.AppendLine();
+        foreach (var server in results.Select(r => r.Server).Distinct())
+        {
+            var alone = results.First(r => r.Server == server && r.Noisy is null).Quiet;
+            var during = results.First(r => r.Server == server && r.Noisy is not null).Quiet;
+            text.AppendLine(c, $"{server}: quiet p99 with flood / alone = {during.P99Ms / alone.P99Ms:0.00} (bar: ≤ 2), quiet refused {during.Failures}.");
+        }
+
+        return text.ToString();
+    }
+}
