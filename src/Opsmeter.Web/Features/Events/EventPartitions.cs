@@ -4,12 +4,12 @@ using Npgsql;
 namespace Opsmeter.Web.Features.Events;
 
 /// <summary>
-/// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). Before a request's events are
-/// queued for the group commit, the days they touch must have their partitions: <c>IngestWriter.SubmitAsync</c>
-/// makes sure of it on the request's own connection, so that creating a partition, and any failure doing it, concerns
-/// that request alone and never the commit it would share with others. This remembers which days exist, so a request
-/// asks the database only for a day it has not seen (the nightly job creates the coming week's ahead, so that is rare:
-/// late or backfilled events). Thread-safe: requests and both writer loops share it.
+/// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). <see cref="PartitionMaintenance"/> creates
+/// every day of the backfill window at start-up, before ingest opens, and hourly after, so a request normally finds its
+/// days here in memory and runs no DDL at all. A day still missing (a workspace's retention raised since maintenance last
+/// ran) is created by <c>IngestWriter.SubmitAsync</c> on the request's own connection, so that creating it, and any failure
+/// doing it, concerns that request alone; the group-commit writer loops never run DDL. Thread-safe: requests, the writer
+/// loops and maintenance share it.
 /// </summary>
 internal sealed class EventPartitions
 {
@@ -67,29 +67,30 @@ internal sealed class EventPartitions
         known[day] = true;
     }
 
-    /// <summary>Creates the partitions of <paramref name="rows"/>' days that do not exist (after <see cref="Forget"/>).</summary>
-    public void EnsureFor(NpgsqlConnection connection, IEnumerable<LlmRequest> rows)
+    /// <summary>
+    /// Creates the partitions of <paramref name="from"/> to <paramref name="to"/> (both included) that do not exist yet, a
+    /// week per transaction: a long window (years of retention) in one transaction would take a lock per new table and index
+    /// and run out of PostgreSQL's lock table. Returns how many it created.
+    /// </summary>
+    public async Task<int> EnsureAsync(NpgsqlDataSource dataSource, DateOnly from, DateOnly to, CancellationToken ct)
     {
-        foreach (var day in rows.Select(Day).Distinct().Where(day => !known.ContainsKey(day)))
+        var created = 0;
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        for (var chunk = from; chunk <= to; chunk = chunk.AddDays(7))
         {
-            Ensure(connection, day, day);
-        }
-    }
-
-    /// <summary>Creates the partitions of <paramref name="from"/> to <paramref name="to"/> (both included) that do not exist yet.</summary>
-    public int Ensure(NpgsqlConnection connection, DateOnly from, DateOnly to)
-    {
-        using var command = EnsureCommand(connection, from, to);
-        var created = (int)command.ExecuteScalar()!;
-        for (var day = from; day <= to; day = day.AddDays(1))
-        {
-            known[day] = true;
+            var last = chunk.AddDays(6) < to ? chunk.AddDays(6) : to;
+            await using var command = EnsureCommand(connection, chunk, last);
+            created += (int)(await command.ExecuteScalarAsync(ct))!;
+            for (var day = chunk; day <= last; day = day.AddDays(1))
+            {
+                known[day] = true;
+            }
         }
 
         return created;
     }
 
-    /// <summary>Takes <paramref name="days"/> as existing (their partitions were made elsewhere, e.g. ahead by the nightly job).</summary>
+    /// <summary>Takes <paramref name="days"/> as existing (their partitions were made elsewhere).</summary>
     public void Remember(IEnumerable<DateOnly> days)
     {
         foreach (var day in days)
@@ -98,7 +99,10 @@ internal sealed class EventPartitions
         }
     }
 
-    /// <summary>Forgets what is known, after partitions were dropped here or elsewhere.</summary>
+    /// <summary>
+    /// Forgets what is known, after partitions were dropped here or elsewhere (or a commit found a day missing): the next
+    /// request for a day asks the database again, on its own connection.
+    /// </summary>
     public void Forget() => known.Clear();
 
     private static DateOnly Day(LlmRequest row) => DateOnly.FromDateTime(row.OccurredAt.UtcDateTime);

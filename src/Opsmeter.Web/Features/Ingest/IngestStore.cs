@@ -19,7 +19,7 @@ namespace Opsmeter.Web.Features.Ingest;
 /// has a thread of its own, and an await there would queue each database round trip behind every
 /// request waiting in the thread pool.
 /// </summary>
-internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions partitions) : IDisposable
+internal sealed class IngestStore(NpgsqlDataSource dataSource) : IDisposable
 {
     private readonly IColumn[] columns =
     [
@@ -130,21 +130,10 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, EventPartitions p
     /// <summary>Inserts <see cref="unique"/> and answers, by its positions, each row's outcome.</summary>
     private IngestOutcome[] WriteUnique()
     {
-        // The days' partitions exist: each request made sure of its own before it was queued (EventPartitions).
+        // The days' partitions exist: each request made sure of its own before it was queued (EventPartitions). This loop
+        // never runs DDL: a day missing after all fails the statement, and IngestWriter answers its request alone with 503.
         connection ??= dataSource.OpenConnection();
-        try
-        {
-            Insert();
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.CheckViolation && e.TableName == "llm_requests")
-        {
-            // "No partition found for row": a day this process believed existed was dropped meanwhile by the retention
-            // job (possible only at the retention boundary). Its rows are inside their workspaces' retention, so
-            // creating the day again cannot fail for the data's sake.
-            partitions.Forget();
-            partitions.EnsureFor(connection, unique);
-            Insert();
-        }
+        Insert();
 
         var outcomes = new IngestOutcome[unique.Count];
         for (var u = 0; u < outcomes.Length; u++)

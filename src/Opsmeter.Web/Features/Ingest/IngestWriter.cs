@@ -150,7 +150,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
 
     private void Run()
     {
-        using var store = new IngestStore(dataSource, partitions);
+        using var store = new IngestStore(dataSource);
         var batch = new List<Submission>();
         while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
@@ -195,6 +195,15 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         }
         catch (Exception e)
         {
+            if (e is PostgresException { SqlState: PostgresErrorCodes.CheckViolation, TableName: "llm_requests" })
+            {
+                // "No partition of relation found for row": a day this process believed existed is gone (the retention job
+                // dropped it while a workspace's retention was raised, or an operator did). No DDL here, where a slow lock
+                // would stall every request sharing the loop: this request gets 503, and as the days are forgotten, its
+                // retry makes the day again on its own connection (SubmitAsync).
+                partitions.Forget();
+            }
+
             logger.LogError(e, "Committing {Events} events failed; their requests are answered 503", batch.Sum(s => s.Rows.Count));
             var unavailable = new IngestUnavailableException("The database could not commit the events.", e);
             foreach (var submission in batch)

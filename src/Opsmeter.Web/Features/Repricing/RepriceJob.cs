@@ -29,7 +29,7 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, Opsm
         SELECT id, occurred_at, provider, model, input_tokens, output_tokens, cached_input_tokens, cache_write_input_tokens,
                reasoning_tokens, cache_write_1h_input_tokens, service_tier
         FROM llm_requests
-        WHERE workspace_id = @workspace AND cost_status = 'unpriced' AND (occurred_at, id) > (@after_time, @after_id)
+        WHERE workspace_id = @workspace AND cost_status = 'unpriced' AND occurred_at >= @oldest AND (occurred_at, id) > (@after_time, @after_id)
         ORDER BY occurred_at, id
         LIMIT @limit
         FOR UPDATE
@@ -64,7 +64,10 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, Opsm
             await using var connection = await db.OpenConnectionAsync(ct);
             await using var transaction = await connection.BeginTransactionAsync(ct);
             var horizon = await RollupWorker.LockHorizonAsync(connection, transaction, ct);
-            var batch = await ReadBatchAsync(connection, transaction, workspaceId, after, ct);
+            // An event older than any workspace keeps is left as it is: priced, it would be taken out of the rollups and,
+            // being older than the fold reads (RollupWorker.UnfoldedFrom), never put back; the next purge deletes it.
+            var oldest = RollupWorker.UnfoldedFrom(clock.GetUtcNow(), await PartitionMaintenance.LongestRawRetentionAsync(connection, transaction, ct));
+            var batch = await ReadBatchAsync(connection, transaction, workspaceId, oldest, after, ct);
             if (batch.Count == 0)
             {
                 break;
@@ -119,10 +122,11 @@ internal sealed class RepriceJob(NpgsqlDataSource db, PriceCatalog catalog, Opsm
 
 
     private static async Task<List<UnpricedEvent>> ReadBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
-        (DateTimeOffset Time, Guid Id) after, CancellationToken ct)
+        DateTimeOffset oldest, (DateTimeOffset Time, Guid Id) after, CancellationToken ct)
     {
         await using var read = new NpgsqlCommand(NextBatch, connection, transaction);
         read.Parameters.AddWithValue("workspace", workspaceId);
+        read.Parameters.AddWithValue("oldest", oldest);
         read.Parameters.AddWithValue("after_time", after.Time);
         read.Parameters.AddWithValue("after_id", after.Id);
         read.Parameters.AddWithValue("limit", BatchSize);

@@ -24,7 +24,9 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
     // sums are spread over each dimension, so the 24 sums per row run once per event instead of once per event and
     // dimension; daily rows come from the hourly ones. (3) Likewise once per (day, user, tenant), spread over userId and
     // tenantId; weekly and monthly rows come from those daily sums. Then one upsert. Measured in docs/benchmarks.md.
-    private static readonly string Fold = FoldSql("r.ingest_xid >= @from AND r.ingest_xid < @below", subtract: false);
+    // The occurred_at bound is what lets PostgreSQL prune partitions: ingest_xid alone would have every daily partition's BRIN
+    // index searched (and every partition and index locked) on each pass. See UnfoldedFrom for why no unfolded event is older.
+    internal static readonly string Fold = FoldSql("r.ingest_xid >= @from AND r.ingest_xid < @below AND r.occurred_at >= @oldest", subtract: false);
 
     /// <summary>Takes folded events (by id, below the horizon) back out of the rollups, for a writer about to change them.</summary>
     private static readonly string Unfold = FoldSql("r.workspace_id = @workspace AND r.id = ANY(@ids) AND r.ingest_xid < @below", subtract: true);
@@ -71,6 +73,20 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
         {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}
         """;
+    }
+
+    /// <summary>
+    /// The oldest <c>occurred_at</c> an event not folded in yet can have, given the longest raw retention among workspaces: ingest
+    /// refuses older events (RawRetention), re-pricing touches none older (RepriceJob), and the retention job drops only the days
+    /// before it (PartitionMaintenance.Window). A day more is kept for a node whose cached retention is a few seconds stale
+    /// after a workspace's retention was shortened; an event that node accepts beyond that is past the retention the workspace
+    /// just chose, and the next purge deletes it. Passed as a parameter, the bound prunes partitions when the statement is
+    /// planned (RollupTests checks the plan).
+    /// </summary>
+    internal static DateTimeOffset UnfoldedFrom(DateTimeOffset now, int longestRawDays)
+    {
+        var day = PartitionMaintenance.Window(now, longestRawDays).From.AddDays(-1);
+        return new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
     }
 
     private static string Columns(IEnumerable<Dimension> dimensions) => string.Join(", ", dimensions.Select(d => d.Column));
@@ -123,6 +139,8 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
             (from, below) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
+        var oldest = UnfoldedFrom(clock.GetUtcNow(), await PartitionMaintenance.LongestRawRetentionAsync(connection, transaction, ct));
+
         if (below <= from)
         {
             return false;
@@ -132,6 +150,7 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         {
             fold.Parameters.AddWithValue("from", from);
             fold.Parameters.AddWithValue("below", below);
+            fold.Parameters.AddWithValue("oldest", oldest);
             fold.CommandTimeout = 300;
             await fold.ExecuteNonQueryAsync(ct);
         }

@@ -1,4 +1,5 @@
 using Hangfire;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Infrastructure.Database;
@@ -22,6 +23,8 @@ internal sealed class StartupSequence(IServiceProvider services, IConfiguration 
         await LogSetupTokenAsync(cancellationToken);
         // 2. Every workspace's budgets and mode, so the first /v1/policy and ingest answers know them.
         await services.GetRequiredService<PolicySnapshot>().ReloadAsync(cancellationToken);
+        // 2b. The daily partitions of every day ingest accepts events for, so that requests find them made (no DDL on the way in).
+        await services.GetRequiredService<PartitionMaintenance>().RunOnceAsync(cancellationToken);
         // 3. The recurring jobs (their storage needs the database).
         JobsSetup.Schedule(services.GetRequiredService<IRecurringJobManager>());
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Notifications;
@@ -78,6 +79,63 @@ public sealed class IncidentTests(OpsmeterApp app)
 
         var announced = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => NotifyAtAsync(app, ws, day.AddHours(6)))));
         Assert.Single(announced.SelectMany(a => a));
+        Assert.Equal(1, await app.WithDbAsync(db => db.WebhookDeliveries.CountAsync(d => d.WorkspaceId == ws.Id)));
+    }
+
+    [Fact]
+    public async Task An_evaluation_killed_mid_run_is_redone_by_the_next_with_one_incident_and_one_delivery()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var day = PastDay();
+        var id = await CreateBudgetAsync(ws, """{"name":"killed","period":"daily","limitUsd":1,"warningThresholds":[]}""");
+        await IngestCostAsync(ws, 3m, day.AddHours(5));
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            await ManageChannels.CreateAsync(scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>(), scope.ServiceProvider.GetRequiredService<AuditLog>(),
+                scope.ServiceProvider.GetRequiredService<IDataProtectionProvider>(), TimeProvider.System, ws.Id,
+                new ChannelForm { Name = "hook", Url = "http://127.0.0.1:9/never", Format = WebhookFormats.Generic }, CancellationToken.None);
+        }
+
+        // Hold the budget's row: the evaluation stops inside its transaction, and its backend is terminated there.
+        await using var holder = new NpgsqlConnection(app.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString);
+        await holder.OpenAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1 FROM budgets WHERE id = @id FOR UPDATE", holder, holding))
+        {
+            hold.Parameters.AddWithValue("id", Guid.Parse(id));
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var killed = EvaluateAtAsync(app, id, day.AddHours(6));
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (true)
+            {
+                await using var terminate = new NpgsqlCommand(
+                    "SELECT count(pg_terminate_backend(pid))::int FROM pg_stat_activity WHERE @holder = ANY(pg_blocking_pids(pid))", holder, holding);
+                terminate.Parameters.AddWithValue("holder", holder.ProcessID);
+                if ((int)(await terminate.ExecuteScalarAsync())! > 0)
+                {
+                    break;
+                }
+
+                Assert.False(killed.IsCompleted || deadline.IsCancellationRequested, "the evaluation did not wait on the held budget");
+                await Task.Delay(20);
+            }
+        }
+
+        await Assert.ThrowsAnyAsync<Exception>(() => killed);
+        await holding.RollbackAsync();
+        Assert.Equal(0, await app.WithDbAsync(db => db.Incidents.CountAsync(i => i.WorkspaceId == ws.Id)));
+
+        var redone = await EvaluateAtAsync(app, id, day.AddHours(6));
+        var again = await EvaluateAtAsync(app, id, day.AddHours(6));
+        await NotifyAtAsync(app, ws, day.AddHours(6));
+        await NotifyAtAsync(app, ws, day.AddHours(6));
+
+        Assert.Single(redone!.Changed);
+        Assert.Empty(again!.Changed);
+        Assert.Equal("exceeded", Assert.Single(await app.WithDbAsync(db => db.Incidents.Where(i => i.WorkspaceId == ws.Id).ToListAsync())).Level);
         Assert.Equal(1, await app.WithDbAsync(db => db.WebhookDeliveries.CountAsync(d => d.WorkspaceId == ws.Id)));
     }
 

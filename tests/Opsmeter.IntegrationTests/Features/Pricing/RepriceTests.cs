@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Repricing;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
@@ -114,5 +115,66 @@ public sealed class RepriceTests(OpsmeterApp app)
         var raw = await RawAsync(ws.Id);
         Assert.Equal((Unpriced + ingested, 0L), (raw.Requests, raw.Unpriced));
         Assert.Equal(raw, await MetricsAsync(ws));
+    }
+
+    [Fact]
+    public async Task A_run_killed_mid_transaction_leaves_nothing_half_done_and_the_next_prices_each_event_once()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        Assert.Equal(HttpStatusCode.OK, (await BatchAsync(ws, [House("k1", Start.AddHours(1)), House("k2", Start.AddHours(2)), House("k3", Start.AddHours(3))])).StatusCode);
+        await app.FoldAllAsync(ws.Id);
+        await ws.Client.PostAsync("/v1/pricing/overrides", Json($$"""
+            {"provider":"openai","model":"house-llama-70b","inputPerMillionUsd":0.6,"outputPerMillionUsd":1.2,"effectiveFrom":"{{Start:O}}","reason":"our GPUs"}
+            """));
+
+        // Hold one idempotency key, so the job stops inside its transaction: rollups unfolded, events updated, keys waiting.
+        await using var holder = new NpgsqlConnection(app.ConnectionString);
+        await holder.OpenAsync();
+        await using var holding = await holder.BeginTransactionAsync();
+        await using (var hold = new NpgsqlCommand("SELECT 1 FROM ingest_keys WHERE workspace_id = @ws AND external_request_id = 'k2' FOR UPDATE", holder, holding))
+        {
+            hold.Parameters.AddWithValue("ws", ws.Id);
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        var killed = RepriceAsync(ws.Id);
+        var job = await BlockedBehindAsync(holder, killed);
+        await using (var terminate = new NpgsqlCommand("SELECT pg_terminate_backend(@pid)", holder, holding))
+        {
+            terminate.Parameters.AddWithValue("pid", job);
+            await terminate.ExecuteNonQueryAsync();
+        }
+
+        await Assert.ThrowsAnyAsync<NpgsqlException>(() => killed);
+        await holding.RollbackAsync();
+        Assert.Equal((3L, 0m, 3L), await RawAsync(ws.Id)); // the killed transaction changed nothing
+        Assert.Equal((3L, 0m, 3L), await MetricsAsync(ws));
+
+        var again = await RepriceAsync(ws.Id);
+        await app.FoldAllAsync(ws.Id);
+
+        Assert.Equal((3, 3.6m), (again.Events, again.CostUsd));
+        Assert.Equal((3L, 3.6m, 0L), await RawAsync(ws.Id));
+        Assert.Equal((3L, 3.6m, 0L), await MetricsAsync(ws)); // the rollups count each event once, priced
+        Assert.Equal(0, (await RepriceAsync(ws.Id)).Events);
+    }
+
+    /// <summary>The backend of the re-pricing run waiting on <paramref name="holder"/>'s lock (within a 30 s deadline).</summary>
+    private static async Task<int> BlockedBehindAsync(NpgsqlConnection holder, Task running)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            await using var find = new NpgsqlCommand("SELECT pid FROM pg_stat_activity WHERE @holder = ANY(pg_blocking_pids(pid))", holder);
+            find.Parameters.AddWithValue("holder", holder.ProcessID);
+            if (await find.ExecuteScalarAsync() is int pid)
+            {
+                return pid;
+            }
+
+            Assert.False(running.IsCompleted, "the run finished without waiting on the held key");
+            Assert.False(deadline.IsCancellationRequested, "the run did not reach the held key within 30 s");
+            await Task.Delay(20);
+        }
     }
 }
