@@ -26,6 +26,12 @@ internal static class OtlpJson
     /// <summary>Parses an export; throws <see cref="OtlpFormatException"/> for anything that is not one.</summary>
     public static ExportTraceServiceRequest Parse(ReadOnlySpan<byte> utf8)
     {
+        // System.Text.Json passes invalid UTF-8 inside strings through as U+FFFD; the API refuses it, as single ingest does.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8))
+        {
+            throw new OtlpFormatException("The body is not valid UTF-8.");
+        }
+
         try
         {
             var root = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth }) as JsonObject
@@ -51,7 +57,8 @@ internal static class OtlpJson
             LargeIntegersAsStrings(root);
             return Parser.Parse<ExportTraceServiceRequest>(root.ToJsonString());
         }
-        catch (Exception e) when (e is JsonException or InvalidProtocolBufferException or FormatException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is JsonException or InvalidProtocolBufferException or InvalidJsonException or FormatException or InvalidOperationException
+            or ArgumentException)
         {
             throw new OtlpFormatException("The body is not an OTLP/JSON ExportTraceServiceRequest: " + e.Message, e);
         }

@@ -71,6 +71,12 @@ internal static class UsageFilterReader
         var dimensions = UsageQueries.FilterNames
             .Where(name => query[name].ToString().Length > 0)
             .ToDictionary(name => name, name => query[name].ToString());
+        // PostgreSQL text holds no NUL: refused here, or an export would fail after its 200 was sent.
+        foreach (var name in dimensions.Keys.Where(name => dimensions[name].Contains('\0', StringComparison.Ordinal)))
+        {
+            errors[name] = [$"{name} must not contain a NUL character."];
+        }
+
         return (new UsageFilter(from, to, dataMode, environment, dimensions, now), groupBy, errors);
     }
 

@@ -73,6 +73,14 @@ internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, 
                 Title = "This workspace is sending events faster than they are committed; nothing was acknowledged. Retry with the same externalRequestId.",
                 Detail = share.Message,
             },
+            // PostgreSQL text cannot hold a NUL character (22021): a value that carries one is the client's mistake, and
+            // the statement that met it changed nothing.
+            _ when IsUnstorableText(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status400BadRequest,
+                Title = "The request holds a character that cannot be stored.",
+                Detail = "A text value contains a NUL character (\\u0000), which no field accepts.",
+            },
             _ when IsDatabaseUnavailable(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
@@ -92,6 +100,19 @@ internal sealed class ExpectedExceptionHandler(IProblemDetailsService problems, 
 
         http.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static bool IsUnstorableText(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>A failure to reach PostgreSQL (refused, reset, timed out, shutting down), possibly wrapped by EF Core; not a refusal of the data itself.</summary>
