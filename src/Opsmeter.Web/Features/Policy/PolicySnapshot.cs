@@ -28,11 +28,8 @@ internal sealed record BudgetStanding(Guid Id, string Name, string Dimension, st
         BudgetRules.Applies(Dimension, Value, DataModes, eventValue, dataMode);
 }
 
-/// <summary>
-/// A workspace's policy inputs: enforce or observe (the kill switch), its budgets, and its own monthly request quota
-/// (Features/Quota; null: the instance default applies).
-/// </summary>
-internal sealed record WorkspacePolicy(string Mode, IReadOnlyList<BudgetStanding> Budgets, long? MonthlyRequestQuota = null)
+/// <summary>A workspace's policy inputs: enforce or observe (the kill switch), and its budgets.</summary>
+internal sealed record WorkspacePolicy(string Mode, IReadOnlyList<BudgetStanding> Budgets)
 {
     public static readonly WorkspacePolicy Empty = new(PolicyModes.Enforce, []);
 
@@ -64,7 +61,7 @@ internal static class PolicyModes
 }
 
 /// <summary>
-/// Every workspace's budgets and their last evaluated spend (and its own request quota), in memory, so that <c>/v1/policy</c> and the
+/// Every workspace's budgets and their last evaluated spend, in memory, so that <c>/v1/policy</c> and the
 /// ingest response's budget flags never wait for the database. Replaced whole (readers never lock):
 /// at start-up (StartupSequence), after each evaluation, after a budget or the mode changes here, and every
 /// 15 seconds, which is how servers that do not run the evaluation themselves catch up.
@@ -95,11 +92,11 @@ internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider c
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();
-        var modes = await db.Workspaces.AsNoTracking().ToDictionaryAsync(w => w.Id, w => new { w.PolicyMode, w.MonthlyRequestQuota }, ct);
+        var modes = await db.Workspaces.AsNoTracking().ToDictionaryAsync(w => w.Id, w => w.PolicyMode, ct);
         var budgets = await db.Budgets.AsNoTracking().OrderBy(b => b.Name).ToListAsync(ct);
         var byWorkspace = budgets.GroupBy(b => b.WorkspaceId).ToDictionary(g => g.Key, g => g.Select(Standing).ToList());
         current = modes.ToFrozenDictionary(m => m.Key,
-            m => new WorkspacePolicy(m.Value.PolicyMode, byWorkspace.TryGetValue(m.Key, out var list) ? list : [], m.Value.MonthlyRequestQuota));
+            m => new WorkspacePolicy(m.Value, byWorkspace.TryGetValue(m.Key, out var list) ? list : []));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -56,7 +56,7 @@ internal static class WorkspaceStatus
 
         requests += await QuotaMeter.BackdatedAsync(db, workspaceId, month, ct);
         var daySpend = (await UsageQueries.TotalsAsync(db, workspaceId, new UsageFilter(day.Start, day.End), ct)).CostUsd;
-        return For(workspaceId, policy, now, new PeriodSpend(requests, day, daySpend, month, monthSpend), quota.LimitFor(workspaceId));
+        return For(workspaceId, policy, now, new PeriodSpend(requests, day, daySpend, month, monthSpend), await quota.LimitForAsync(workspaceId));
     }
 
     /// <summary>What the UTC day and month hold: the fallback for a period without a whole-workspace budget, and the plan's count.</summary>

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Events;
-using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Usage;
 
 namespace Opsmeter.Web.Features.Quota;
@@ -24,19 +24,74 @@ internal sealed record QuotaUsage(long Limit, long Used, BudgetPeriod Month)
 /// server stores is added as it is committed. Other servers' events therefore show up within one refresh: with N servers a
 /// workspace can overshoot its quota by what the other N-1 store in one interval (README "Limits").
 /// </summary>
-internal sealed class QuotaMeter(NpgsqlDataSource db, PolicySnapshot policy, IOptions<QuotaOptions> options, TimeProvider clock)
+internal sealed class QuotaMeter(NpgsqlDataSource db, IOptions<QuotaOptions> options, TimeProvider clock) : IDisposable
 {
     public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(20);
 
     private readonly ConcurrentDictionary<Guid, Counter> counters = new();
+    private readonly SemaphoreSlim reloading = new(1, 1);
 
-    /// <summary>The workspace's own quota, else the default; null when none applies.</summary>
-    public long? LimitFor(Guid workspaceId) => policy.For(workspaceId).MonthlyRequestQuota ?? options.Value.DefaultMonthlyRequests;
+    /// <summary>The workspaces that have a quota of their own, and when that was read (replaced whole).</summary>
+    private volatile OwnQuotas? own;
+
+    /// <summary>
+    /// The workspace's own quota, else the default; null when none applies. The workspaces' own quotas are read again
+    /// once <see cref="RefreshInterval"/> old, so a change made on another server applies here within that.
+    /// </summary>
+    public async ValueTask<long?> LimitForAsync(Guid workspaceId)
+    {
+        if (own is not { } quotas || clock.GetUtcNow() - quotas.ReadAt >= RefreshInterval)
+        {
+            quotas = await ReloadQuotasAsync(CancellationToken.None, onlyIfStale: true);
+        }
+
+        return quotas.ByWorkspace.TryGetValue(workspaceId, out var limit) ? limit : options.Value.DefaultMonthlyRequests;
+    }
+
+    /// <summary>Reads every workspace's own quota again: after a change here, and when the last read is stale.</summary>
+    public async Task<OwnQuotas> ReloadQuotasAsync(CancellationToken ct, bool onlyIfStale = false)
+    {
+        await reloading.WaitAsync(ct);
+        try
+        {
+            if (onlyIfStale && own is { } fresh && clock.GetUtcNow() - fresh.ReadAt < RefreshInterval)
+            {
+                return fresh;
+            }
+
+            var readAt = clock.GetUtcNow();
+            var byWorkspace = new Dictionary<Guid, long>();
+            await using var command = db.CreateCommand("SELECT id, monthly_request_quota FROM workspaces WHERE monthly_request_quota IS NOT NULL");
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    byWorkspace[reader.GetGuid(0)] = reader.GetInt64(1);
+                }
+            }
+
+            var loaded = new OwnQuotas(byWorkspace.ToFrozenDictionary(), readAt);
+            own = loaded;
+            return loaded;
+        }
+        catch (NpgsqlException) when (onlyIfStale && own is { } older)
+        {
+            return older; // the database is away: keep the quotas last read rather than refuse ingest for them
+        }
+        finally
+        {
+            reloading.Release();
+        }
+    }
+
+    public void Dispose() => reloading.Dispose();
+
+    internal sealed record OwnQuotas(FrozenDictionary<Guid, long> ByWorkspace, DateTimeOffset ReadAt);
 
     /// <summary>The workspace's usage of its quota this UTC month, or null when it has no quota (nothing is counted then).</summary>
     public async ValueTask<QuotaUsage?> UsageAsync(Guid workspaceId)
     {
-        if (LimitFor(workspaceId) is not { } limit)
+        if (await LimitForAsync(workspaceId) is not { } limit)
         {
             return null;
         }

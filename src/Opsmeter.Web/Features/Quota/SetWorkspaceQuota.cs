@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Audit;
-using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Quota;
@@ -38,8 +37,8 @@ internal static class SetWorkspaceQuota
 
     public static string Describe(long? quota) => quota?.ToString("N0", CultureInfo.InvariantCulture) ?? "none";
 
-    /// <summary>Sets the quota with its audit entry in one transaction and reloads the policy; false when there is no such workspace.</summary>
-    public static async Task<bool> HandleAsync(OpsmeterDbContext db, AuditLog audit, PolicySnapshot policy, Guid workspaceId, long? quota,
+    /// <summary>Sets the quota with its audit entry in one transaction and reloads the quotas; false when there is no such workspace.</summary>
+    public static async Task<bool> HandleAsync(OpsmeterDbContext db, AuditLog audit, QuotaMeter meter, Guid workspaceId, long? quota,
         string? actor, CancellationToken ct)
     {
         var workspace = await db.Workspaces.SingleOrDefaultAsync(w => w.Id == workspaceId, ct);
@@ -55,7 +54,7 @@ internal static class SetWorkspaceQuota
             await db.SaveChangesAsync(ct);
         }
 
-        await policy.ReloadAsync(ct);
+        await meter.ReloadQuotasAsync(ct);
         return true;
     }
 }

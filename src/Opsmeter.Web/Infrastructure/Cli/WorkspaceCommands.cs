@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Instance;
-using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -93,11 +92,11 @@ internal static class WorkspaceCommands
             return 1;
         }
 
-        await SetWorkspaceQuota.HandleAsync(db, services.GetRequiredService<AuditLog>(), services.GetRequiredService<PolicySnapshot>(),
+        await SetWorkspaceQuota.HandleAsync(db, services.GetRequiredService<AuditLog>(), services.GetRequiredService<QuotaMeter>(),
             workspace.Id, quota, "cli:" + Environment.UserName, CancellationToken.None);
         Console.WriteLine(quota is null
             ? $"Workspace '{workspace.Name}' has no quota of its own now: the instance default (Opsmeter__Quota__DefaultMonthlyRequests) applies, if set."
-            : $"Workspace '{workspace.Name}' may store {SetWorkspaceQuota.Describe(quota)} requests per UTC month. Servers apply it within 15 s.");
+            : $"Workspace '{workspace.Name}' may store {SetWorkspaceQuota.Describe(quota)} requests per UTC month. Running servers apply it within 20 s.");
         return 0;
     }
 }

@@ -8,7 +8,7 @@ using Opsmeter.IntegrationTests.Features.Otlp;
 using Opsmeter.IntegrationTests.Infrastructure;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Members;
-using Opsmeter.Web.Features.Policy;
+using Opsmeter.Web.Features.Quota;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 
 namespace Opsmeter.IntegrationTests.Features.Quota;
@@ -191,10 +191,10 @@ public sealed class QuotaTests(OpsmeterApp app)
         Assert.False(await app.WithDbAsync(db => db.AuditLog.AnyAsync(a => a.WorkspaceId == ws.Id && a.Action == AuditActions.QuotaChanged)));
     }
 
-    /// <summary>As the Workspaces page and the CLI do: the column, then the policy reloaded so that ingest sees it.</summary>
+    /// <summary>As the Workspaces page and the CLI do: the column, then the quotas reloaded so that ingest sees it.</summary>
     private static async Task SetQuotaAsync(OpsmeterApp target, Guid workspaceId, long quota)
     {
         await target.WithDbAsync(db => db.Workspaces.Where(w => w.Id == workspaceId).ExecuteUpdateAsync(s => s.SetProperty(w => w.MonthlyRequestQuota, quota)));
-        await target.Services.GetRequiredService<PolicySnapshot>().ReloadAsync(CancellationToken.None);
+        await target.Services.GetRequiredService<QuotaMeter>().ReloadQuotasAsync(CancellationToken.None);
     }
 }

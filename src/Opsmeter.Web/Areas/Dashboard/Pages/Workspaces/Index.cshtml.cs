@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Instance;
 using Opsmeter.Web.Features.Members;
-using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -23,7 +22,7 @@ public sealed class CreateWorkspaceForm
 /// </summary>
 [WorkspaceOptional]
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, TimeProvider clock, IOptions<WorkspaceOptions> options,
-    PolicySnapshot policy, IOptions<QuotaOptions> quotaOptions)
+    QuotaMeter quotaMeter, IOptions<QuotaOptions> quotaOptions)
     : DashboardPageModel(current)
 {
     public override string Nav => "workspaces";
@@ -115,7 +114,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
             return await ShowAsync(ct);
         }
 
-        if (!await SetWorkspaceQuota.HandleAsync(db, audit, policy, id, value, actor: null, ct))
+        if (!await SetWorkspaceQuota.HandleAsync(db, audit, quotaMeter, id, value, actor: null, ct))
         {
             return NotFound();
         }
