@@ -13,6 +13,7 @@ using Opsmeter.Web.Features.Notifications;
 using Opsmeter.Web.Features.Otlp;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Repricing;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
@@ -31,7 +32,7 @@ try
     builder.Services.AddSingleton(TimeProvider.System);
     builder.Services.AddHostedService<StartupSequence>(); // what must happen before serving, in its order
     builder.AddOpsmeterLogging().AddOpsmeterWeb().AddOpsmeterAuth().AddOpsmeterRateLimits().AddOpsmeterJobs();
-    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddInvitations().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddIncidents()
+    builder.AddPricing().AddApiKeys().AddFirstRun().AddMembers().AddInvitations().AddIngest().AddOtlp().AddUsage().AddRetention().AddPolicy().AddQuota().AddIncidents()
         .AddNotifications().AddRepricing().AddAudit().AddInstance();
 
     var app = builder.Build();

@@ -22,6 +22,8 @@ public sealed class DashboardWritesTests
         // role is granted and revoked by instance administrators, whatever their workspace role.
         "Workspaces.IndexModel.OnPostCreateAsync",
         "Workspaces.IndexModel.OnPostGrantAsync",
+        // Not for members: only instance administrators set a workspace's quota, whatever their workspace role.
+        "Workspaces.IndexModel.OnPostQuotaAsync",
         "Workspaces.IndexModel.OnPostRevokeAsync",
     ];
 

@@ -23,6 +23,9 @@ internal static class AuditActions
     public const string DataDeleted = "data.deleted";
     public const string WorkspaceRenamed = "workspace.renamed";
 
+    /// <summary>An instance administrator set the workspace's own monthly request quota (Features/Quota).</summary>
+    public const string QuotaChanged = "quota.changed";
+
     // Instance-level (WorkspaceId null).
     public const string SetupClaimed = "instance.setup";
     public const string WorkspaceCreated = "workspace.created";

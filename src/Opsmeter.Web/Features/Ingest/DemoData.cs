@@ -1,9 +1,12 @@
+using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Retention;
+using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Features.Ingest;
@@ -24,10 +27,28 @@ internal static class DemoData
 
     private static readonly string[] Endpoints = ["support.reply", "search.summarize", "chat.answer", "mail.draft", "docs.qa"];
 
-    /// <summary>A week of demo traffic, or as much of it as the workspace's raw retention keeps.</summary>
-    public static async Task<DemoDataResponse> CreateAsync(Guid workspaceId, PriceCatalog catalog, IngestWriter writer, RawRetention retention,
-        TimeProvider clock, int count = 700)
+    /// <summary><c>POST /v1/ingest/demo</c>: 402 like any ingest once the monthly request quota is used up.</summary>
+    public static async Task<Results<Ok<DemoDataResponse>, ProblemHttpResult>> HandleCreateAsync(ClaimsPrincipal user,
+        PriceCatalog catalog, IngestWriter writer, RawRetention retention, QuotaMeter quota, TimeProvider clock)
     {
+        var workspaceId = user.WorkspaceId();
+        return await CreateAsync(workspaceId, catalog, writer, retention, quota, clock) is { } created
+            ? TypedResults.Ok(created)
+            : PlanLimitReached.Problem((await quota.UsageAsync(workspaceId))!);
+    }
+
+    /// <summary>
+    /// A week of demo traffic, or as much of it as the workspace's raw retention keeps; null, and nothing stored, when the
+    /// workspace's monthly request quota is used up (demo events count against it like any other).
+    /// </summary>
+    public static async Task<DemoDataResponse?> CreateAsync(Guid workspaceId, PriceCatalog catalog, IngestWriter writer, RawRetention retention,
+        QuotaMeter quota, TimeProvider clock, int count = 700)
+    {
+        if (await quota.UsageAsync(workspaceId) is { IsReached: true })
+        {
+            return null;
+        }
+
         var now = clock.GetUtcNow();
         var (oldest, _) = await retention.OldestAcceptedAsync(workspaceId);
         var spanMinutes = (int)Math.Max(60, Math.Min(7 * 24 * 60, (now - oldest).TotalMinutes - 60));
@@ -61,7 +82,9 @@ internal static class DemoData
         }
 
         var outcomes = await writer.SubmitAsync(rows);
-        return new DemoDataResponse(outcomes.Count(o => !o.Duplicate));
+        var created = outcomes.Count(o => !o.Duplicate);
+        quota.Add(workspaceId, created);
+        return new DemoDataResponse(created);
     }
 
     /// <summary>The workspace-wide scope; the only one Opsmeter can honour.</summary>

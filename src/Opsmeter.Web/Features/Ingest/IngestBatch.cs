@@ -2,6 +2,7 @@ using System.Security.Claims;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
 using Serilog;
@@ -18,13 +19,19 @@ internal sealed class IngestBatchValidator : AbstractValidator<IngestBatchReques
 /// <summary><c>POST /v1/ingest/batch</c>: each event is read, validated and stored on its own; one bad event never rejects the others.</summary>
 internal static class IngestBatch
 {
-    public static async Task<JsonHttpResult<IngestBatchResponse>> HandleAsync(IngestBatchRequest body, ClaimsPrincipal user,
-        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock,
-        IDiagnosticContext diagnostics)
+    public static async Task<Results<JsonHttpResult<IngestBatchResponse>, ProblemHttpResult>> HandleAsync(IngestBatchRequest body,
+        ClaimsPrincipal user, IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, RawRetention retention,
+        QuotaMeter quota, TimeProvider clock, IDiagnosticContext diagnostics)
     {
         var workspaceId = user.WorkspaceId();
         diagnostics.Set("WorkspaceId", workspaceId);
-        var results = await IngestAsync(workspaceId, body.Events!, validator, catalog, writer, retention, clock);
+        // Under the quota a whole batch is taken, even one that crosses it; once it is reached, a whole batch is refused.
+        if (await quota.UsageAsync(workspaceId) is { IsReached: true } used)
+        {
+            return PlanLimitReached.Problem(used);
+        }
+
+        var results = await IngestAsync(workspaceId, body.Events!, validator, catalog, writer, retention, quota, clock);
         var response = new IngestBatchResponse(
             Created: results.Count(r => r.Status == "created"),
             Duplicates: results.Count(r => r.Status == "duplicate"),
@@ -39,7 +46,8 @@ internal static class IngestBatch
     /// only after that commit; throws <see cref="IngestUnavailableException"/> (503) when ingest cannot take them.
     /// </summary>
     public static async Task<IngestBatchItemResult[]> IngestAsync(Guid workspaceId, IReadOnlyList<IngestBatchItem> items,
-        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock)
+        IValidator<IngestEventRequest> validator, PriceCatalog catalog, IngestWriter writer, RawRetention retention, QuotaMeter quota,
+        TimeProvider clock)
     {
         var (oldest, days) = await retention.OldestAcceptedAsync(workspaceId);
         var receivedAt = clock.GetUtcNow();
@@ -65,6 +73,7 @@ internal static class IngestBatch
         if (accepted.Count > 0)
         {
             var outcomes = await writer.SubmitAsync([.. accepted.Select(a => a.Event.Row)]);
+            quota.Add(workspaceId, outcomes.Count(o => !o.Duplicate));
             for (var j = 0; j < accepted.Count; j++)
             {
                 var (index, priced) = accepted[j];

@@ -2,8 +2,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
 using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Audit;
-using Opsmeter.Web.Features.Pricing;
-using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Http;
@@ -30,8 +28,7 @@ internal static class IngestEndpoints
             .WithSummary("Ingest 1 to 1000 LLM calls; each is validated and stored on its own.")
             .Produces<IngestBatchResponse>(StatusCodes.Status207MultiStatus)
             .WithIngestMetadata<IngestBatchRequest>(IngestOptions.MaxBatchBodyBytes);
-        ingest.MapPost("/demo", (ClaimsPrincipal user, PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock) =>
-                DemoData.CreateAsync(user.WorkspaceId(), catalog, writer, retention, clock))
+        ingest.MapPost("/demo", DemoData.HandleCreateAsync)
             .WithName("CreateDemoData")
             .WithSummary("Writes a week of realistic demo events (dataMode=demo) into the workspace.");
 
@@ -54,6 +51,7 @@ internal static class IngestEndpoints
         .WithValidation<TBody>()
         .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
         .ProducesProblem(StatusCodes.Status401Unauthorized)
+        .ProducesProblem(StatusCodes.Status402PaymentRequired)
         .ProducesProblem(StatusCodes.Status403Forbidden)
         .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
         .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

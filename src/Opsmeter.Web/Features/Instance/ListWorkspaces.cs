@@ -7,8 +7,9 @@ namespace Opsmeter.Web.Features.Instance;
 /// <summary>A workspace a person belongs to, with their role in it.</summary>
 internal sealed record OwnWorkspaceRow(Guid Id, string Name, string Role, DateTimeOffset CreatedAt);
 
-/// <summary>A workspace of the instance as its administrators see it.</summary>
-internal sealed record InstanceWorkspaceRow(Guid Id, string Name, DateTimeOffset CreatedAt, int Members, IReadOnlyList<string> Owners);
+/// <summary>A workspace of the instance as its administrators see it, with its own monthly request quota (null: the default).</summary>
+internal sealed record InstanceWorkspaceRow(Guid Id, string Name, DateTimeOffset CreatedAt, int Members, IReadOnlyList<string> Owners,
+    long? MonthlyRequestQuota = null);
 
 internal static class ListWorkspaces
 {
@@ -24,7 +25,7 @@ internal static class ListWorkspaces
     public static async Task<List<InstanceWorkspaceRow>> AllAsync(OpsmeterDbContext db, CancellationToken ct)
     {
         var workspaces = await db.Workspaces.AsNoTracking().OrderBy(w => w.Name)
-            .Select(w => new { w.Id, w.Name, w.CreatedAt, Members = db.WorkspaceMembers.Count(m => m.WorkspaceId == w.Id) })
+            .Select(w => new { w.Id, w.Name, w.CreatedAt, Members = db.WorkspaceMembers.Count(m => m.WorkspaceId == w.Id), w.MonthlyRequestQuota })
             .ToListAsync(ct);
         var owners = (await (from m in db.WorkspaceMembers.AsNoTracking()
                              join u in db.Users.AsNoTracking() on m.UserId equals u.Id
@@ -33,6 +34,6 @@ internal static class ListWorkspaces
                              select new { m.WorkspaceId, u.Email })
                 .ToListAsync(ct))
             .ToLookup(o => o.WorkspaceId, o => o.Email!);
-        return [.. workspaces.Select(w => new InstanceWorkspaceRow(w.Id, w.Name, w.CreatedAt, w.Members, [.. owners[w.Id]]))];
+        return [.. workspaces.Select(w => new InstanceWorkspaceRow(w.Id, w.Name, w.CreatedAt, w.Members, [.. owners[w.Id]], w.MonthlyRequestQuota))];
     }
 }

@@ -7,6 +7,7 @@ using Google.Protobuf;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Otlp.Protos;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Auth;
 using Serilog;
@@ -31,7 +32,7 @@ internal static class ExportTraces
         "opsmeter.otlp.spans", "{span}", "Spans received over OTLP, by outcome: created, duplicate, rejected, ignored (no GenAI usage)");
 
     public static async Task<IResult> HandleAsync(HttpRequest http, ClaimsPrincipal user, IValidator<IngestEventRequest> validator,
-        PriceCatalog catalog, IngestWriter writer, RawRetention retention, TimeProvider clock, IDiagnosticContext diagnostics)
+        PriceCatalog catalog, IngestWriter writer, RawRetention retention, QuotaMeter quota, TimeProvider clock, IDiagnosticContext diagnostics)
     {
         if (OtlpPayload.EncodingOf(http) is not { } encoding)
         {
@@ -45,6 +46,12 @@ internal static class ExportTraces
 
         var workspaceId = user.WorkspaceId();
         diagnostics.Set("WorkspaceId", workspaceId);
+        // Before the body is read: a 4xx other than 429 tells an OTLP exporter not to retry the export.
+        if (await quota.UsageAsync(workspaceId) is { IsReached: true } used)
+        {
+            return PlanLimitReached.Problem(used);
+        }
+
         ExportTraceServiceRequest export;
         try
         {
@@ -80,7 +87,7 @@ internal static class ExportTraces
         }
 
         var ignored = spanCount - items.Count;
-        var results = items.Count == 0 ? [] : await IngestBatch.IngestAsync(workspaceId, items, validator, catalog, writer, retention, clock);
+        var results = items.Count == 0 ? [] : await IngestBatch.IngestAsync(workspaceId, items, validator, catalog, writer, retention, quota, clock);
         var rejected = results.Where(r => r.Status == "rejected").ToList();
         Count(results.Length - rejected.Count - results.Count(r => r.Status == "duplicate"), "created");
         Count(results.Count(r => r.Status == "duplicate"), "duplicate");

@@ -21,6 +21,7 @@ internal static class OtlpEndpoints
             .Produces(StatusCodes.Status200OK, contentType: OtlpPayload.ProtobufContentType, additionalContentTypes: OtlpPayload.JsonContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

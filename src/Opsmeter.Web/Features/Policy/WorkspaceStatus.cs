@@ -3,6 +3,7 @@ using Npgsql;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Auth;
 
@@ -12,8 +13,8 @@ public sealed record WorkspaceStatusResponse(Guid WorkspaceId, bool IsPlanLimitR
     bool IsBudgetWarning, bool IsBudgetExceeded, string Severity, PlanStatus Plan, WorkspaceBudgetStatus Budget);
 
 /// <summary>
-/// The plan block Opsmeter.io clients read. Self-hosted Opsmeter has no quota today: the request limit and what remains
-/// of it are <c>null</c>, and the count is this UTC calendar month's ingested requests, every data mode.
+/// The plan block Opsmeter.io clients read: the workspace's monthly request quota (Features/Quota; the limit and what remains
+/// of it are <c>null</c> when it has none) and this UTC calendar month's requests as that quota counts them, every data mode.
 /// </summary>
 public sealed record PlanStatus(string PlanTier, string PlanName, long CurrentRequestCount, long? PlanRequestLimit, long? RemainingRequestCount,
     bool IsPlanLimitReached, bool TelemetryPaused, DateTimeOffset PeriodStart, DateTimeOffset PeriodEnd);
@@ -35,8 +36,8 @@ internal static class WorkspaceStatus
     public const decimal DefaultWarningRatio = 0.8m;
     public const string PlanTier = "self-hosted";
 
-    public static async Task<WorkspaceStatusResponse> HandleAsync(ClaimsPrincipal user, PolicySnapshot snapshot, NpgsqlDataSource db,
-        TimeProvider clock, CancellationToken ct)
+    public static async Task<WorkspaceStatusResponse> HandleAsync(ClaimsPrincipal user, PolicySnapshot snapshot, QuotaMeter quota,
+        NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
     {
         var workspaceId = user.WorkspaceId();
         var policy = snapshot.For(workspaceId);
@@ -53,14 +54,15 @@ internal static class WorkspaceStatus
             monthSpend += mode == "real" ? totals.CostUsd : 0m;
         }
 
+        requests += await QuotaMeter.BackdatedAsync(db, workspaceId, month, ct);
         var daySpend = (await UsageQueries.TotalsAsync(db, workspaceId, new UsageFilter(day.Start, day.End), ct)).CostUsd;
-        return For(workspaceId, policy, now, new PeriodSpend(requests, day, daySpend, month, monthSpend));
+        return For(workspaceId, policy, now, new PeriodSpend(requests, day, daySpend, month, monthSpend), await quota.LimitForAsync(workspaceId));
     }
 
     /// <summary>What the UTC day and month hold: the fallback for a period without a whole-workspace budget, and the plan's count.</summary>
     internal sealed record PeriodSpend(long MonthRequests, BudgetPeriod Day, decimal DaySpendUsd, BudgetPeriod Month, decimal MonthSpendUsd);
 
-    public static WorkspaceStatusResponse For(Guid workspaceId, WorkspacePolicy policy, DateTimeOffset now, PeriodSpend spend)
+    public static WorkspaceStatusResponse For(Guid workspaceId, WorkspacePolicy policy, DateTimeOffset now, PeriodSpend spend, long? requestLimit = null)
     {
         var states = policy.Budgets.Select(b => b.StateAt(now)).ToList();
         var exceeded = states.Contains(BudgetRules.Exceeded);
@@ -68,9 +70,11 @@ internal static class WorkspaceStatus
         var daily = policy.Budgets.FirstOrDefault(b => b.Dimension == BudgetRules.Workspace && b.Period == BudgetRules.Daily);
         var monthly = policy.Budgets.FirstOrDefault(b => b.Dimension == BudgetRules.Workspace && b.Period == BudgetRules.Monthly);
         var ratio = (monthly ?? daily)?.Thresholds.DefaultIfEmpty(DefaultWarningRatio).Min() ?? DefaultWarningRatio;
-        var plan = new PlanStatus(PlanTier, "Self-hosted", spend.MonthRequests, PlanRequestLimit: null, RemainingRequestCount: null,
-            IsPlanLimitReached: false, TelemetryPaused: false, spend.Month.Start, spend.Month.End);
-        return new WorkspaceStatusResponse(workspaceId, IsPlanLimitReached: false, TelemetryPaused: false, ProviderCallsContinue: true,
+        var reached = spend.MonthRequests >= requestLimit;
+        var plan = new PlanStatus(PlanTier, "Self-hosted", spend.MonthRequests, requestLimit, 
+            requestLimit is { } limit ? Math.Max(0, limit - spend.MonthRequests) : null,
+            reached, TelemetryPaused: reached, spend.Month.Start, spend.Month.End);
+        return new WorkspaceStatusResponse(workspaceId, reached, TelemetryPaused: reached, ProviderCallsContinue: true,
             warning, exceeded, exceeded ? "critical" : warning ? "warning" : "normal", plan,
             new WorkspaceBudgetStatus(ratio,
                 Period(daily, now) ?? Unbudgeted(BudgetRules.Daily, spend.Day, spend.DaySpendUsd),

@@ -17,6 +17,9 @@ internal sealed class Workspace
 
     /// <summary>Days daily rollups are kept; the dashboard's figures for older ranges come from them.</summary>
     public int RollupRetentionDays { get; set; } = 400;
+
+    /// <summary>Events the workspace may store per UTC month (Features/Quota), set by instance administrators; null: the instance default.</summary>
+    public long? MonthlyRequestQuota { get; set; }
 }
 
 internal sealed class WorkspaceConfiguration : IEntityTypeConfiguration<Workspace>

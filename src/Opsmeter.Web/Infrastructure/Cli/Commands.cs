@@ -15,14 +15,14 @@ namespace Opsmeter.Web.Infrastructure.Cli;
 /// <c>apikey list --workspace NAME|ID</c> and <c>apikey revoke --workspace NAME|ID PREFIX|ID</c> (each creation and revocation
 /// audited as <c>cli:&lt;user&gt;</c>),
 /// <c>prices import FILE [--dry-run] [--effective-from INSTANT] [--all-providers]</c> (see <see cref="ImportPrices"/>), and
-/// <c>workspace create NAME --owner EMAIL</c> and <c>workspace list</c> (see <see cref="WorkspaceCommands"/>).
+/// <c>workspace create NAME --owner EMAIL</c>, <c>workspace list</c> and <c>workspace quota NAME|ID N|none</c> (see <see cref="WorkspaceCommands"/>).
 /// </summary>
 internal static class Commands
 {
     private const string Usage = "Usage: migrate | setup-token | apikey create --workspace NAME --scopes ingest,read,admin [--name LABEL]"
         + " | apikey list --workspace NAME|ID | apikey revoke --workspace NAME|ID PREFIX|ID"
         + " | prices import FILE [--dry-run] [--effective-from 2026-12-01T00:00:00Z] [--all-providers]"
-        + " | workspace create NAME --owner EMAIL | workspace list";
+        + " | workspace create NAME --owner EMAIL | workspace list | workspace quota NAME|ID REQUESTS_PER_MONTH|none";
 
     public static bool IsCommand(string[] args) => args.Length > 0 && args[0] is "migrate" or "setup-token" or "apikey" or "prices" or "workspace";
 
@@ -52,6 +52,8 @@ internal static class Commands
                 return await WorkspaceCommands.CreateAsync(app, name, owner);
             case ["workspace", "list"]:
                 return await WorkspaceCommands.ListAsync(app);
+            case ["workspace", "quota", var workspace, var quota]:
+                return await WorkspaceCommands.SetQuotaAsync(app, workspace, quota);
             default:
                 await Console.Error.WriteLineAsync(Usage);
                 return 2;

@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Instance;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Infrastructure.Cli;
@@ -11,6 +13,7 @@ namespace Opsmeter.Web.Infrastructure.Cli;
 /// <c>workspace create NAME --owner EMAIL</c>: a new workspace owned by the account with that email, or, when there is none
 /// yet, with an invitation for that email to own it (its <c>/invite/…</c> path is printed once). Exit codes: 0 done, 1 the name
 /// is taken, 2 usage (name or email not valid). <c>workspace list</c>: every workspace with its members and owners.
+/// <c>workspace quota NAME|ID N|none</c>: the workspace's own monthly request quota (exit 1 no such workspace, 2 not a quota).
 /// </summary>
 internal static class WorkspaceCommands
 {
@@ -68,6 +71,32 @@ internal static class WorkspaceCommands
                 $"{r.Name.PadRight(width)}  {r.Id,-36}  {r.CreatedAt.UtcDateTime:yyyy-MM-dd HH:mm}  {r.Members,7}  {(r.Owners.Count == 0 ? "-" : string.Join(", ", r.Owners))}"));
         }
 
+        return 0;
+    }
+
+    public static async Task<int> SetQuotaAsync(WebApplication app, string workspaceName, string quotaText)
+    {
+        if (!SetWorkspaceQuota.TryParse(quotaText, out var quota))
+        {
+            await Console.Error.WriteLineAsync(SetWorkspaceQuota.Invalid);
+            return 2;
+        }
+
+        await app.Services.PrepareDatabaseAsync(app.Configuration.GetValue("Database:MigrateOnStartup", true));
+        await using var scope = app.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var db = services.GetRequiredService<OpsmeterDbContext>();
+        if (await CreateApiKey.FindWorkspaceAsync(db, workspaceName, CancellationToken.None) is not { } workspace)
+        {
+            await Console.Error.WriteLineAsync($"No workspace '{workspaceName}' (by name or id).");
+            return 1;
+        }
+
+        await SetWorkspaceQuota.HandleAsync(db, services.GetRequiredService<AuditLog>(), services.GetRequiredService<QuotaMeter>(),
+            workspace.Id, quota, "cli:" + Environment.UserName, CancellationToken.None);
+        Console.WriteLine(quota is null
+            ? $"Workspace '{workspace.Name}' has no quota of its own now: the instance default (Opsmeter__Quota__DefaultMonthlyRequests) applies, if set."
+            : $"Workspace '{workspace.Name}' may store {SetWorkspaceQuota.Describe(quota)} requests per UTC month. Running servers apply it within 20 s.");
         return 0;
     }
 }

@@ -3,13 +3,14 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Database;
 
 namespace Opsmeter.Web.Areas.Dashboard.Pages;
 
 /// <summary>The overview: this range's spend and health against the equal range before it, and who caused the spend.</summary>
-internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, OpsmeterDbContext db, TimeProvider clock)
+internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, OpsmeterDbContext db, TimeProvider clock, QuotaMeter quota)
     : DashboardPageModel(current)
 {
     public override string Nav => "overview";
@@ -25,6 +26,12 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     public Dictionary<string, List<UsageRow>> Top { get; } = [];
     public bool WorkspaceHasEvents { get; private set; }
     public Dictionary<string, string[]> Errors { get; private set; } = [];
+
+    /// <summary>This month's requests against the workspace's quota; null when it has none.</summary>
+    public QuotaUsage? Quota { get; private set; }
+
+    /// <summary>From this share of the quota on, the overview warns that it is nearly used up.</summary>
+    public const double QuotaNearRatio = 0.8;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -44,6 +51,7 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
             Top[TopLists[i].Dimension] = top[i].Result;
         }
 
+        Quota = await quota.UsageAsync(workspaceId);
         WorkspaceHasEvents = Totals.Requests > 0 || await db.LlmRequests.AnyAsync(r => r.WorkspaceId == workspaceId, ct);
         return Page();
     }

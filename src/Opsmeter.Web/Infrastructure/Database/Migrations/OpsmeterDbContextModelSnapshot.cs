@@ -1268,6 +1268,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<long?>("MonthlyRequestQuota")
+                        .HasColumnType("bigint")
+                        .HasColumnName("monthly_request_quota");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(128)

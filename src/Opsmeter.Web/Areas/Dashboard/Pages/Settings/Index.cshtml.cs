@@ -7,6 +7,7 @@ using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Quota;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -17,7 +18,7 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages.Settings;
 /// test data (owners and admins change settings and delete).
 /// </summary>
 internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, AuditLog audit, PriceCatalog catalog, IngestWriter writer,
-    TimeProvider clock, PolicySnapshot policy, RawRetention rawRetention, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
+    TimeProvider clock, PolicySnapshot policy, RawRetention rawRetention, QuotaMeter quota, IValidator<RetentionForm> retentionValidator) : DashboardPageModel(current)
 {
     public override string Nav => "settings";
 
@@ -81,8 +82,10 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     [AllowMembers]
     public async Task<IActionResult> OnPostDemoAsync()
     {
-        var created = await DemoData.CreateAsync(Membership.WorkspaceId, catalog, writer, rawRetention, clock);
-        Message = $"Added {created.Created} demo events. Switch the data filter to \"demo\" to see them.";
+        var created = await DemoData.CreateAsync(Membership.WorkspaceId, catalog, writer, rawRetention, quota, clock);
+        Message = created is null
+            ? "No demo events were added: the workspace's monthly request quota is used up (see the overview)."
+            : $"Added {created.Created} demo events. Switch the data filter to \"demo\" to see them.";
         return RedirectToPage();
     }
 
