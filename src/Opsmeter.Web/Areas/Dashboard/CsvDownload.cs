@@ -11,6 +11,6 @@ internal sealed class CsvDownload(string fileName, Func<Stream, CancellationToke
         var response = context.HttpContext.Response;
         response.ContentType = ExportEndpoints.CsvContentType;
         response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = fileName }.ToString();
-        await write(response.Body, context.HttpContext.RequestAborted);
+        await ExportDownload.RunAsync(context.HttpContext, fileName, ct => write(response.Body, ct));
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Usage;
@@ -20,7 +21,7 @@ internal static class CompareEndpoints
     }
 
     private static async Task<Results<Ok<CompareResponse>, ValidationProblem>> CompareAsync(HttpRequest request, ClaimsPrincipal user,
-        NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+        NpgsqlDataSource db, TimeProvider clock, IOptions<QueryOptions> limits, CancellationToken ct)
     {
         var (current, groupBy, errors) = UsageFilterReader.Read(request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
         var (baseline, baselineErrors) = CompareUsage.ReadBaseline(request.Query, current);
@@ -29,18 +30,22 @@ internal static class CompareEndpoints
             errors[key] = value;
         }
 
+        UsageFilterReader.Bound(current, limits.Value.MaxRange, errors);
+        UsageFilterReader.Bound(baseline, limits.Value.MaxRange, errors, field: "baselineFrom");
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        return TypedResults.Ok(await CompareUsage.CompareAsync(db, user.WorkspaceId(), current, baseline, groupBy, ct));
+        return TypedResults.Ok(await CompareUsage.CompareAsync(db, user.WorkspaceId(), current, baseline, groupBy, limits.Value.MaxGroups, ct));
     }
 
     private static async Task<Results<Ok<PromptVersionComparison>, ValidationProblem>> ComparePromptsAsync(HttpRequest request, ClaimsPrincipal user,
-        NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+        NpgsqlDataSource db, TimeProvider clock, IOptions<QueryOptions> limits, CancellationToken ct)
     {
         var (filter, _, errors) = UsageFilterReader.Read(request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
+        UsageFilterReader.Bound(filter, limits.Value.MaxRange, errors);
         string? Required(string name)
         {
             if (request.Query[name].ToString() is { Length: > 0 } value)

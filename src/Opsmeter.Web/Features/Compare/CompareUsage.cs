@@ -18,39 +18,35 @@ public sealed record CompareRow(string Key, WindowFigures Current, WindowFigures
     decimal TokensPerRequestDelta, decimal? ShareOfChange);
 
 public sealed record CompareResponse(string GroupBy, DateTimeOffset From, DateTimeOffset To, DateTimeOffset BaselineFrom, DateTimeOffset BaselineTo,
-    WindowFigures Current, WindowFigures Baseline, decimal CostDeltaUsd, IReadOnlyList<CompareRow> Rows);
+    WindowFigures Current, WindowFigures Baseline, decimal CostDeltaUsd, IReadOnlyList<CompareRow> Rows, bool Truncated);
 
 /// <summary>
 /// "What changed": the current window against a baseline (by default the equal window just before), per value of one
 /// dimension, ranked by the absolute change in cost. Both windows come from <see cref="UsageQueries"/>, so each side
-/// equals what the dashboard shows for that range.
+/// equals what the dashboard shows for that range; the ranking and the cut to the largest changes happen in PostgreSQL.
 /// </summary>
 internal static class CompareUsage
 {
+    /// <summary>At most <paramref name="maxGroups"/> rows, the largest changes, cut in the database; the totals are over every event.</summary>
     public static async Task<CompareResponse> CompareAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter current, UsageFilter baseline,
-        string groupBy, CancellationToken ct)
+        string groupBy, int maxGroups, CancellationToken ct)
     {
-        var now = await UsageQueries.GroupAsync(db, workspaceId, current, groupBy, limit: 1_000_000, ct);
-        var before = await UsageQueries.GroupAsync(db, workspaceId, baseline, groupBy, limit: 1_000_000, ct);
+        var ranked = await UsageQueries.CompareGroupsAsync(db, workspaceId, current, baseline, groupBy, maxGroups + 1, ct);
         var currentTotal = WindowFigures.From(await UsageQueries.TotalsAsync(db, workspaceId, current, ct));
         var baselineTotal = WindowFigures.From(await UsageQueries.TotalsAsync(db, workspaceId, baseline, ct));
         var totalDelta = currentTotal.CostUsd - baselineTotal.CostUsd;
 
-        var nowByKey = now.ToDictionary(r => r.Key, WindowFigures.From);
-        var beforeByKey = before.ToDictionary(r => r.Key, WindowFigures.From);
-        var rows = nowByKey.Keys.Union(beforeByKey.Keys)
-            .Select(key =>
+        var rows = ranked.Take(maxGroups)
+            .Select(group =>
             {
-                var c = nowByKey.GetValueOrDefault(key, WindowFigures.None);
-                var b = beforeByKey.GetValueOrDefault(key, WindowFigures.None);
+                var (c, b) = (WindowFigures.From(group.Current), WindowFigures.From(group.Baseline));
                 var delta = c.CostUsd - b.CostUsd;
-                return new CompareRow(key, c, b, Money.Normalize(delta), Money.Normalize(c.CostPerRequestUsd - b.CostPerRequestUsd),
+                return new CompareRow(group.Key, c, b, Money.Normalize(delta), Money.Normalize(c.CostPerRequestUsd - b.CostPerRequestUsd),
                     c.TokensPerRequest - b.TokensPerRequest, totalDelta == 0 ? null : Math.Round(delta / totalDelta, 4));
             })
-            .OrderByDescending(r => Math.Abs(r.CostDeltaUsd)).ThenBy(r => r.Key, StringComparer.Ordinal)
             .ToList();
         return new CompareResponse(groupBy, current.From, current.To, baseline.From, baseline.To, currentTotal, baselineTotal,
-            Money.Normalize(totalDelta), rows);
+            Money.Normalize(totalDelta), rows, Truncated: ranked.Count > maxGroups);
     }
 
     /// <summary>Reads ?baselineFrom= and ?baselineTo=; without them the baseline is the equal window just before.</summary>

@@ -47,6 +47,9 @@ internal static class CsvExports
             """);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var command = new NpgsqlCommand { Connection = connection };
+        // Stopped (timeout, client gone) while the response is being written, the query is cancelled in PostgreSQL too, instead
+        // of the reader draining the rest of the rows when it is disposed.
+        await using var cancel = ct.Register(command.Cancel);
         UsageQueries.AddFilter(command, sql, workspaceId, filter);
         sql.Append(" ORDER BY occurred_at, id");
         command.CommandText = sql.ToString();
@@ -81,16 +84,16 @@ internal static class CsvExports
 
     /// <summary>
     /// One row per value of <paramref name="groupBy"/> with the metrics columns, from the same queries as the
-    /// dashboard, then a totals row: every group is written (no top-N), so the rows add up to the totals.
+    /// dashboard, then a totals row: every group is written (no top-N), so the rows add up to the totals. The groups are
+    /// streamed from PostgreSQL as they are written, never held all at once.
     /// </summary>
     public static async Task WriteSummaryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, Stream output,
         CancellationToken ct)
     {
-        var rows = await UsageQueries.GroupAsync(db, workspaceId, filter, groupBy, limit: 1_000_000, ct);
         var totals = await UsageQueries.TotalsAsync(db, workspaceId, filter, ct);
         await using var csv = CsvWriter.Create(output, WriterOptions, leaveOpen: true);
         csv.WriteHeader([groupBy, .. SummaryMeasures]);
-        foreach (var row in rows.Append(totals with { Key = TotalKey }))
+        await foreach (var row in UsageQueries.StreamGroupsAsync(db, workspaceId, filter, groupBy, ct).Append(totals with { Key = TotalKey }))
         {
             csv.WriteField(row.Key);
             csv.WriteField(row.Requests, default);
@@ -121,8 +124,7 @@ internal static class CsvExports
         csv.WriteHeader(["month", "dimension", "key", "requests", "inputTokens", "outputTokens", "costUsd", "shareOfSpend"]);
         foreach (var dimension in new[] { Dimensions.EndpointTag.Name, Dimensions.TenantId.Name, Dimensions.Model.Name })
         {
-            var rows = await UsageQueries.GroupAsync(db, workspaceId, filter, dimension, limit: 1_000_000, ct);
-            foreach (var row in rows.Append(totals with { Key = TotalKey }))
+            await foreach (var row in UsageQueries.StreamGroupsAsync(db, workspaceId, filter, dimension, ct).Append(totals with { Key = TotalKey }))
             {
                 csv.WriteField(month.ToString("yyyy-MM", CultureInfo.InvariantCulture));
                 csv.WriteField(dimension);

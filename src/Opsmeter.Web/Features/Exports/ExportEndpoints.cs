@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.ApiKeys;
 using Opsmeter.Web.Features.Events;
@@ -28,9 +29,10 @@ internal static class ExportEndpoints
     }
 
     private static async Task<IResult> RequestsAsync(HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, OpsmeterDbContext context,
-        TimeProvider clock)
+        TimeProvider clock, IOptions<QueryOptions> limits)
     {
         var (filter, _, errors) = UsageFilterReader.Read(http.Request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
+        UsageFilterReader.Bound(filter, limits.Value.MaxRange, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -39,13 +41,15 @@ internal static class ExportEndpoints
         var workspaceId = user.WorkspaceId();
         var name = CsvExports.FileName(await WorkspaceNameAsync(context, workspaceId), "requests", filter.From, filter.To);
         await SayWhereRawEventsBeginAsync(http, context, workspaceId, filter, clock);
-        return Results.Stream(body => CsvExports.WriteRequestsAsync(db, workspaceId, filter, body, http.RequestAborted), CsvContentType, name);
+        return Results.Stream(body => ExportDownload.RunAsync(http, name, ct => CsvExports.WriteRequestsAsync(db, workspaceId, filter, body, ct)),
+            CsvContentType, name);
     }
 
     private static async Task<IResult> SummaryAsync(HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, OpsmeterDbContext context,
-        TimeProvider clock)
+        TimeProvider clock, IOptions<QueryOptions> limits)
     {
         var (filter, groupBy, errors) = UsageFilterReader.Read(http.Request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
+        UsageFilterReader.Bound(filter, limits.Value.MaxRange, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -54,7 +58,8 @@ internal static class ExportEndpoints
         var workspaceId = user.WorkspaceId();
         var name = CsvExports.FileName(await WorkspaceNameAsync(context, workspaceId), $"summary-by-{groupBy}", filter.From, filter.To);
         await SayWhereRawEventsBeginAsync(http, context, workspaceId, filter, clock);
-        return Results.Stream(body => CsvExports.WriteSummaryAsync(db, workspaceId, filter, groupBy, body, http.RequestAborted), CsvContentType, name);
+        return Results.Stream(body => ExportDownload.RunAsync(http, name, ct => CsvExports.WriteSummaryAsync(db, workspaceId, filter, groupBy, body, ct)),
+            CsvContentType, name);
     }
 
     private static async Task<IResult> FinancePackAsync(HttpContext http, ClaimsPrincipal user, NpgsqlDataSource db, OpsmeterDbContext context,
@@ -69,7 +74,8 @@ internal static class ExportEndpoints
         var workspaceId = user.WorkspaceId();
         var from = new DateTimeOffset(month.Year, month.Month, 1, 0, 0, 0, TimeSpan.Zero);
         var name = CsvExports.FileName(await WorkspaceNameAsync(context, workspaceId), "finance-pack", from, from.AddMonths(1));
-        return Results.Stream(body => CsvExports.WriteFinancePackAsync(db, workspaceId, month, dataMode, body, http.RequestAborted), CsvContentType, name);
+        return Results.Stream(body => ExportDownload.RunAsync(http, name, ct => CsvExports.WriteFinancePackAsync(db, workspaceId, month, dataMode, body, ct)),
+            CsvContentType, name);
     }
 
     /// <summary>?month=yyyy-MM (default: the previous month, the one finance closes) and ?dataMode (default real).</summary>

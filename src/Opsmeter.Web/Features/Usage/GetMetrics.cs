@@ -1,30 +1,36 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Auth;
 
 namespace Opsmeter.Web.Features.Usage;
 
+/// <summary><c>Truncated</c>: there were more groups than <c>rows</c> holds (the largest by spend, or the first in time); the totals count them all.</summary>
 public sealed record MetricsResponse(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Rows,
-    UsageRow Totals, long UnpricedRequests);
+    UsageRow Totals, long UnpricedRequests, bool Truncated);
 
 /// <summary><c>GET /v1/metrics</c>: the dashboard's figures for machines, from the same <see cref="UsageQueries"/>.</summary>
 internal static class GetMetrics
 {
     public static async Task<Results<Ok<MetricsResponse>, ValidationProblem>> HandleAsync(HttpRequest request, ClaimsPrincipal user,
-        NpgsqlDataSource db, TimeProvider clock, CancellationToken ct)
+        NpgsqlDataSource db, TimeProvider clock, IOptions<QueryOptions> limits, CancellationToken ct)
     {
         var (filter, groupBy, errors) = UsageFilterReader.Read(request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
+        UsageFilterReader.Bound(filter, limits.Value.MaxRange, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
         var workspaceId = user.WorkspaceId();
-        var rows = await UsageQueries.GroupAsync(db, workspaceId, filter, groupBy, limit: 1000, ct);
+        // One row more than is answered tells whether there were more; the totals are a query of their own, over every group.
+        var maxGroups = limits.Value.MaxGroups;
+        var rows = await UsageQueries.GroupAsync(db, workspaceId, filter, groupBy, limit: maxGroups + 1, ct);
         var totals = await UsageQueries.TotalsAsync(db, workspaceId, filter, ct);
-        return TypedResults.Ok(new MetricsResponse(filter.From, filter.To, groupBy, rows, totals, totals.UnpricedRequests));
+        return TypedResults.Ok(new MetricsResponse(filter.From, filter.To, groupBy, [.. rows.Take(maxGroups)], totals, totals.UnpricedRequests,
+            Truncated: rows.Count > maxGroups));
     }
 }
 
@@ -79,6 +85,23 @@ internal static class UsageFilterReader
 
         return (new UsageFilter(from, to, dataMode, environment, dimensions, now), groupBy, errors);
     }
+
+    /// <summary>
+    /// For /v1: a range longer than <paramref name="maxRange"/> is refused with a field error under <paramref name="field"/>
+    /// that names the maximum (a 400 problem), before any query runs.
+    /// </summary>
+    public static void Bound(UsageFilter filter, TimeSpan maxRange, Dictionary<string, string[]> errors, string field = "from")
+    {
+        if (filter.To - filter.From > maxRange && !errors.ContainsKey(field))
+        {
+            errors[field] = [string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The range is {(filter.To - filter.From).TotalDays:0.#} days long; at most {maxRange.TotalDays:0} days can be read at once (Opsmeter:Queries:MaxRangeDays).")];
+        }
+    }
+
+    /// <summary>For the dashboard: a range longer than <paramref name="maxRange"/> is shortened to its last <paramref name="maxRange"/> (the filters bar says so).</summary>
+    public static UsageFilter Clamp(UsageFilter filter, TimeSpan maxRange) =>
+        filter.To - filter.From > maxRange ? filter with { From = filter.To - maxRange } : filter;
 
     /// <summary>An ISO-8601 instant from the query (UTC when it has no offset), null when absent; a bad one adds a field error.</summary>
     public static DateTimeOffset? Time(IQueryCollection query, string name, Dictionary<string, string[]> errors)

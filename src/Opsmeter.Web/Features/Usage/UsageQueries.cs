@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
 using System.Text;
 using Npgsql;
 
@@ -39,13 +40,21 @@ internal static partial class UsageQueries
     public static IEnumerable<string> FilterNames => Events.Dimensions.Names;
 
     public static async Task<UsageRow> TotalsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, CancellationToken ct) =>
-        (await RouteAsync(db, workspaceId, filter, "total", limit: 1, ct)).SingleOrDefault()
+        (await RouteAsync(db, workspaceId, filter, "total", limit: 1, ct).ToListAsync(ct)).SingleOrDefault()
         ?? new UsageRow("total", 0, 0, 0, 0, 0, 0, null, null, 0);
 
     /// <summary>One row per value of <paramref name="groupBy"/>, by spend (or in time order for day and hour).</summary>
     public static Task<List<UsageRow>> GroupAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
         int limit, CancellationToken ct) =>
-        RouteAsync(db, workspaceId, filter, groupBy, limit, ct);
+        RouteAsync(db, workspaceId, filter, groupBy, limit, ct).ToListAsync(ct).AsTask();
+
+    /// <summary>
+    /// Every value of <paramref name="groupBy"/> in the order of <see cref="GroupAsync"/>, read one row at a time: PostgreSQL
+    /// groups, the caller writes each row on (summary.csv), so memory stays flat however many values there are.
+    /// </summary>
+    public static IAsyncEnumerable<UsageRow> StreamGroupsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
+        CancellationToken ct) =>
+        RouteAsync(db, workspaceId, filter, groupBy, limit: null, ct);
 
     /// <summary>
     /// The top <paramref name="limit"/> values of <paramref name="groupBy"/> by spend with requests and spend only (errors,
@@ -53,13 +62,17 @@ internal static partial class UsageQueries
     /// </summary>
     public static Task<List<UsageRow>> TopBySpendAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
         int limit, CancellationToken ct) =>
-        RouteAsync(db, workspaceId, filter, groupBy, limit, ct, spendOnly: true);
+        RouteAsync(db, workspaceId, filter, groupBy, limit, ct, spendOnly: true).ToListAsync(ct).AsTask();
 
-    private static Task<List<UsageRow>> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int limit, CancellationToken ct,
-        bool spendOnly = false) =>
+    private static IAsyncEnumerable<UsageRow> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int? limit,
+        CancellationToken ct, bool spendOnly = false) =>
         filter.Dimensions is { Count: > 0 }
             ? QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, ct, IsTime(groupBy))
             : QueryRollupsAsync(db, workspaceId, filter, groupBy, limit, spendOnly, ct);
+
+    /// <summary>" LIMIT n", or nothing for every row.</summary>
+    private static string Limit(int? limit) =>
+        limit is { } n ? " LIMIT " + n.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
 
     private static string KeyExpression(string groupBy) => groupBy == "total" ? "'total'" : Dimensions[groupBy];
 
@@ -88,8 +101,8 @@ internal static partial class UsageQueries
         }
     }
 
-    private static async Task<List<UsageRow>> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
-        string keyExpression, int limit, CancellationToken ct, bool byTime = false)
+    private static async IAsyncEnumerable<UsageRow> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
+        string keyExpression, int? limit, [EnumeratorCancellation] CancellationToken ct, bool byTime = false)
     {
         var sql = new StringBuilder($"""
             SELECT {keyExpression} AS key, count(*), count(*) FILTER (WHERE status = 'error'),
@@ -103,21 +116,18 @@ internal static partial class UsageQueries
         AddFilter(command, sql, workspaceId, filter);
 
         sql.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $" GROUP BY 1 HAVING count(*) > 0 ORDER BY {(byTime ? "1" : "6 DESC, 1")} LIMIT {limit}");
+            $" GROUP BY 1 HAVING count(*) > 0 ORDER BY {(byTime ? "1" : "6 DESC, 1")}{Limit(limit)}");
         command.CommandText = sql.ToString();
 
-        var rows = new List<UsageRow>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
             var requests = reader.GetInt64(1);
             var cost = reader.GetDecimal(5);
-            rows.Add(new UsageRow(reader.GetString(0), requests, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
+            yield return new UsageRow(reader.GetString(0), requests, reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4),
                 Pricing.Money.Normalize(cost), requests == 0 ? 0 : Pricing.Money.Normalize(Math.Round(cost / requests, 10)),
                 reader.IsDBNull(6) ? null : Math.Round(reader.GetDouble(6), 1),
-                reader.IsDBNull(7) ? null : Math.Round(reader.GetDouble(7), 1), reader.GetInt64(8)));
+                reader.IsDBNull(7) ? null : Math.Round(reader.GetDouble(7), 1), reader.GetInt64(8));
         }
-
-        return rows;
     }
 }

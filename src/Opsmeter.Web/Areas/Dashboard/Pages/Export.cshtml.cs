@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.Exports;
 using Opsmeter.Web.Features.Members;
@@ -10,7 +11,8 @@ namespace Opsmeter.Web.Areas.Dashboard.Pages;
 /// The dashboard's download buttons: requests.csv, summary.csv and finance-pack.csv for the current workspace and
 /// the page's filters, written by the same code as <c>/v1/exports</c> (signed-in people, not API keys).
 /// </summary>
-internal sealed class ExportModel(CurrentWorkspace current, NpgsqlDataSource db, TimeProvider clock) : DashboardPageModel(current)
+internal sealed class ExportModel(CurrentWorkspace current, NpgsqlDataSource db, TimeProvider clock, IOptions<QueryOptions> limits)
+    : DashboardPageModel(current)
 {
     public IActionResult OnGet(string file)
     {
@@ -34,6 +36,9 @@ internal sealed class ExportModel(CurrentWorkspace current, NpgsqlDataSource db,
         {
             return BadRequest(errors);
         }
+
+        // The file holds what the page showed: a range longer than a page reads is shortened the same way (and named so).
+        filter = UsageFilterReader.Clamp(filter, limits.Value.MaxRange);
 
         return file switch
         {

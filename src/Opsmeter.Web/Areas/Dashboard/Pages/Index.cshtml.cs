@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
@@ -10,7 +11,8 @@ using Opsmeter.Web.Infrastructure.Database;
 namespace Opsmeter.Web.Areas.Dashboard.Pages;
 
 /// <summary>The overview: this range's spend and health against the equal range before it, and who caused the spend.</summary>
-internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, OpsmeterDbContext db, TimeProvider clock, QuotaMeter quota)
+internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, OpsmeterDbContext db, TimeProvider clock, QuotaMeter quota,
+    IOptions<QueryOptions> limits)
     : DashboardPageModel(current)
 {
     public override string Nav => "overview";
@@ -36,13 +38,15 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
         (Filter, _, Errors) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
+        Filter = UsageFilterReader.Clamp(Filter, limits.Value.MaxRange);
         var workspaceId = Membership.WorkspaceId;
         // Eight independent queries, each on a connection of its own: run together, the page waits for the slowest
         // instead of the sum (the database has more than one core to give them).
         var length = Filter.To - Filter.From;
         var totals = UsageQueries.TotalsAsync(data, workspaceId, Filter, ct);
         var previous = UsageQueries.TotalsAsync(data, workspaceId, Filter with { From = Filter.From - length, To = Filter.From }, ct);
-        var daily = UsageQueries.GroupAsync(data, workspaceId, Filter, length <= TimeSpan.FromDays(2) ? "hour" : "day", 200, ct);
+        // Every day of the longest range (one more where it does not start at midnight), or the 48 hours of two days.
+        var daily = UsageQueries.GroupAsync(data, workspaceId, Filter, length <= TimeSpan.FromDays(2) ? "hour" : "day", limits.Value.MaxRangeDays + 1, ct);
         var top = TopLists.Select(t => UsageQueries.TopBySpendAsync(data, workspaceId, Filter, t.Dimension, 5, ct)).ToArray();
         await Task.WhenAll([totals, previous, daily, .. top]);
         (Totals, Previous, Daily) = (totals.Result, previous.Result, daily.Result);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
@@ -7,7 +8,8 @@ using Opsmeter.Web.Features.Usage;
 namespace Opsmeter.Web.Areas.Dashboard.Pages.Breakdown;
 
 /// <summary>One dimension's table (endpoints, prompt versions, models, users, tenants, providers), sortable, each row drilling down to its events.</summary>
-internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, TimeProvider clock) : DashboardPageModel(current)
+internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data, TimeProvider clock, IOptions<QueryOptions> limits)
+    : DashboardPageModel(current)
 {
     public static readonly IReadOnlyDictionary<string, string> Titles = Dimensions.All.ToDictionary(d => d.Name, d => d.Title);
 
@@ -28,6 +30,9 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     public string Sort { get; private set; } = "cost";
     public bool Descending { get; private set; } = true;
 
+    /// <summary>The dimension has more values than the table shows: only the largest by spend are in it.</summary>
+    public bool Truncated { get; private set; }
+
     public async Task<IActionResult> OnGetAsync(string dimension, string? sort, string? dir, CancellationToken ct)
     {
         if (!Titles.ContainsKey(dimension))
@@ -37,7 +42,11 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
 
         Dimension = dimension;
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: dimension);
-        Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: 1000, ct);
+        Filter = UsageFilterReader.Clamp(Filter, limits.Value.MaxRange);
+        var maxGroups = limits.Value.MaxGroups;
+        Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: maxGroups + 1, ct);
+        Truncated = Rows.Count > maxGroups;
+        Rows = [.. Rows.Take(maxGroups)];
         Sort = sort is not null && Sorts.ContainsKey(sort) ? sort : "cost";
         Descending = dir != "asc";
         Rows = Descending ? [.. Rows.OrderByDescending(Sorts[Sort])] : [.. Rows.OrderBy(Sorts[Sort])];

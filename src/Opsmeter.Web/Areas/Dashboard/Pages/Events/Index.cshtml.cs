@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Members;
 using Opsmeter.Web.Features.Usage;
@@ -12,7 +13,8 @@ internal sealed record EventRow(string ExternalRequestId, DateTimeOffset Occurre
     decimal CostUsd, string CostStatus);
 
 /// <summary>The events behind any figure: filtered by every dimension, status, cost status, data mode, environment and time; newest first, paged.</summary>
-internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, TimeProvider clock) : DashboardPageModel(current)
+internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db, TimeProvider clock, IOptions<QueryOptions> limits)
+    : DashboardPageModel(current)
 {
     public override string Nav => "events";
 
@@ -32,6 +34,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     public async Task<IActionResult> OnGetAsync(int page, CancellationToken ct)
     {
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
+        Filter = UsageFilterReader.Clamp(Filter, limits.Value.MaxRange);
         PageNumber = Math.Max(1, page);
         var from = Filter.From.ToUniversalTime();
         var to = Filter.To.ToUniversalTime();
