@@ -4,7 +4,7 @@ using Npgsql;
 namespace Opsmeter.Web.Features.Events;
 
 /// <summary>
-/// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). <see cref="PartitionMaintenance"/> creates
+/// llm_requests is partitioned by UTC day of occurred_at (see Features/Retention). PartitionMaintenance (Features/Retention) creates
 /// every day of the backfill window at start-up, before ingest opens, and hourly after, so a request normally finds its
 /// days here in memory and runs no DDL at all. A day still missing (a workspace's retention raised since maintenance last
 /// ran) is created by <c>IngestWriter.SubmitAsync</c> on the request's own connection, so that creating it, and any failure

@@ -1,12 +1,11 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Opsmeter.Web.Features.Events;
-using Opsmeter.Web.Infrastructure.Hosting;
 
 namespace Opsmeter.Web.Features.Ingest;
 
 internal static class IngestSetup
 {
-    /// <summary>Ingest: options, the source-generated JSON, the body limit, day partitions (and their hourly maintenance) and the group-commit writer.</summary>
+    /// <summary>Ingest: options, the source-generated JSON, the body limit, the known day partitions and the group-commit writer.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations();
@@ -14,8 +13,6 @@ internal static class IngestSetup
         // Kestrel's own ceiling is the largest body any route takes (a batch); each route sets its own limit below it.
         builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = IngestOptions.MaxBatchBodyBytes);
         builder.Services.AddSingleton<EventPartitions>();
-        builder.Services.AddSingleton<PartitionMaintenance>();
-        builder.AddBackgroundLoop<PartitionMaintenance>();
         builder.Services.AddSingleton<IngestWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
         return builder;

@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using Opsmeter.Web.Infrastructure.Database;
 

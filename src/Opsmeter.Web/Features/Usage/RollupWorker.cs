@@ -1,5 +1,6 @@
 using Npgsql;
 using Opsmeter.Web.Features.Events;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Jobs;
 
 namespace Opsmeter.Web.Features.Usage;

@@ -1,7 +1,7 @@
 using Hangfire;
-using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Policy;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Jobs;
 

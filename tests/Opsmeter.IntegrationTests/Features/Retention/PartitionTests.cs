@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Opsmeter.IntegrationTests.Infrastructure;
-using Opsmeter.Web.Features.Events;
+using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 

@@ -6,7 +6,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Opsmeter.IntegrationTests.Infrastructure;
-using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Retention;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
 

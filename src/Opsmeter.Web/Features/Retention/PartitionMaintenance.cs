@@ -1,8 +1,8 @@
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Jobs;
-using Opsmeter.Web.Features.Retention;
 
-namespace Opsmeter.Web.Features.Events;
+namespace Opsmeter.Web.Features.Retention;
 
 /// <summary>
 /// Creates the daily partitions of llm_requests for every day an event may arrive for: the backfill window, from the day
