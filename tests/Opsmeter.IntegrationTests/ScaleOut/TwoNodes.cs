@@ -39,10 +39,11 @@ public sealed class TwoNodes : IAsyncLifetime
     }
 
     /// <summary>Starts one more node on the same database and settings (stopped with the others at the end).</summary>
-    internal async Task<Node> StartNodeAsync(string name)
+    internal async Task<Node> StartNodeAsync(string name, bool runsJobs = true)
     {
         var (process, address) = await OpsmeterProcess.StartAsync(new Dictionary<string, string?>
         {
+            ["Jobs__RunServer"] = runsJobs ? "true" : "false",
             ["ConnectionStrings__Opsmeter"] = Database,
             ["Opsmeter__Bootstrap__ApiKey"] = Key,
             ["Opsmeter__Bootstrap__AdminEmail"] = AdminEmail,
