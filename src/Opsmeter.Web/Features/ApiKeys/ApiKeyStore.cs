@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.RateLimits;
 
@@ -14,11 +15,13 @@ internal sealed record ApiKeyLookup(ApiKeyGrant? Grant, int RefusedForSeconds);
 /// <summary>
 /// Resolves a presented key to its grant. Answers (also "no such key") are cached briefly by hash so
 /// that checking a key costs microseconds on the ingest path; <see cref="Invalidate"/> drops a key at
-/// once when it is revoked on this node, and the short lifetime bounds how long other nodes lag.
+/// once when it is revoked on this node, and the short lifetime (<see cref="ApiKeyOptions.CacheSeconds"/>) bounds how
+/// long other nodes lag.
 /// </summary>
-internal sealed class ApiKeyStore(IServiceScopeFactory scopes, IMemoryCache cache, TimeProvider clock, UnknownKeyGuard guard)
+internal sealed class ApiKeyStore(IServiceScopeFactory scopes, IMemoryCache cache, TimeProvider clock, UnknownKeyGuard guard,
+    IOptions<ApiKeyOptions> options)
 {
-    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan lifetime = TimeSpan.FromSeconds(options.Value.CacheSeconds);
 
     public async ValueTask<ApiKeyGrant?> FindAsync(string presentedKey, CancellationToken ct) =>
         (await FindAsync(presentedKey, clientAddress: null, ct)).Grant;
@@ -48,7 +51,7 @@ internal sealed class ApiKeyStore(IServiceScopeFactory scopes, IMemoryCache cach
             .FirstOrDefaultAsync(ct);
         cache.Set(CacheKey(hash), grant, new MemoryCacheEntryOptions
         {
-            AbsoluteExpiration = clock.GetUtcNow() + Lifetime,
+            AbsoluteExpiration = clock.GetUtcNow() + lifetime,
             Size = 1,
         });
         if (grant is null && clientAddress is not null)

@@ -7,6 +7,7 @@ internal static class ApiKeysSetup
     /// <summary>API keys: the key cache that authenticates /v1, and the writer of keys' last-use times.</summary>
     public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptionsWithValidateOnStart<ApiKeyOptions>().BindConfiguration(ApiKeyOptions.Section).ValidateDataAnnotations();
         builder.Services.AddSingleton<ApiKeyStore>();
         builder.Services.AddSingleton<ApiKeyUsage>();
         builder.AddBackgroundLoop<ApiKeyUsage>();

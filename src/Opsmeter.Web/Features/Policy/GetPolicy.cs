@@ -22,13 +22,16 @@ public sealed record PolicyResponse(string Action, IReadOnlyList<string> Reasons
 internal static class GetPolicy
 {
     public static PolicyResponse Handle(HttpRequest request, ClaimsPrincipal user, PolicySnapshot snapshot, TimeProvider clock) =>
-        Decide(snapshot.For(user.WorkspaceId()), name => request.Query[name].ToString() is { Length: > 0 } v ? v : null, clock.GetUtcNow());
+        Decide(snapshot.For(user.WorkspaceId()), name => request.Query[name].ToString() is { Length: > 0 } v ? v : null, clock.GetUtcNow(),
+            snapshot.RefreshSeconds);
 
     /// <summary>
     /// ok budgets allow, warning ones warn, exceeded ones apply their configured action; the strictest wins.
     /// In observe mode the reasons are still reported, but the action is allow and nothing is to be changed.
+    /// <c>ttlSeconds</c>, how long an app may reuse the answer, is the snapshot's refresh interval.
     /// </summary>
-    public static PolicyResponse Decide(WorkspacePolicy policy, Func<string, string?> callValue, DateTimeOffset now)
+    public static PolicyResponse Decide(WorkspacePolicy policy, Func<string, string?> callValue, DateTimeOffset now,
+        int ttlSeconds = PolicyOptions.DefaultRefreshSeconds)
     {
         var action = "allow";
         var reasons = new List<string>();
@@ -87,12 +90,9 @@ internal static class GetPolicy
 
         evaluatedAt = unevaluated ? null : evaluatedAt;
         return policy.Mode == PolicyModes.Observe
-            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, null, policy.Mode, TtlSeconds, budgets, evaluatedAt)
-            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, retryAfterSeconds, policy.Mode, TtlSeconds, budgets, evaluatedAt);
+            ? new PolicyResponse("allow", [.. reasons.Select(r => "observe mode, not enforced: " + r)], null, null, null, policy.Mode, ttlSeconds, budgets, evaluatedAt)
+            : new PolicyResponse(action, reasons, maxOutputTokens, fallbackModel, retryAfterSeconds, policy.Mode, ttlSeconds, budgets, evaluatedAt);
     }
-
-    /// <summary>How long an app may reuse the answer: the snapshot's refresh interval.</summary>
-    public static int TtlSeconds => (int)PolicySnapshot.RefreshInterval.TotalSeconds;
 
     private static string PeriodNoun(string period) => period switch
     {

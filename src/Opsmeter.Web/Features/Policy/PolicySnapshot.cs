@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Opsmeter.Web.Features.Budgets;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Infrastructure.Database;
@@ -64,11 +65,12 @@ internal static class PolicyModes
 /// Every workspace's budgets and their last evaluated spend, in memory, so that <c>/v1/policy</c> and the
 /// ingest response's budget flags never wait for the database. Replaced whole (readers never lock):
 /// at start-up (StartupSequence), after each evaluation, after a budget or the mode changes here, and every
-/// 15 seconds, which is how servers that do not run the evaluation themselves catch up.
+/// <see cref="PolicyOptions.RefreshSeconds"/> (15 by default), which is how servers that do not run the evaluation themselves catch up.
 /// </summary>
-internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider clock, ILogger<PolicySnapshot> logger) : BackgroundService
+internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider clock, IOptions<PolicyOptions> options, ILogger<PolicySnapshot> logger)
+    : BackgroundService
 {
-    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(15);
+    public int RefreshSeconds { get; } = options.Value.RefreshSeconds;
     private readonly SemaphoreSlim reloading = new(1, 1);
     private volatile FrozenDictionary<Guid, WorkspacePolicy> current = FrozenDictionary<Guid, WorkspacePolicy>.Empty;
 
@@ -101,7 +103,7 @@ internal sealed class PolicySnapshot(IServiceScopeFactory scopes, TimeProvider c
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(RefreshInterval, clock);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(RefreshSeconds), clock);
         while (await timer.TickAsync(stoppingToken))
         {
             try

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql;
 using Opsmeter.Web.Features.FirstRun;
 using Opsmeter.Web.Features.Pricing;
 
@@ -9,12 +10,38 @@ namespace Opsmeter.Web.Infrastructure.Database;
 
 internal static class DatabaseStartup
 {
+    /// <summary>The session advisory lock that start-up preparation holds ("opsmeter" in ASCII).</summary>
+    private const long PreparationLock = 0x6F70736D65746572;
+
     /// <summary>
     /// Before serving: applies migrations (unless <c>Database:MigrateOnStartup=false</c>, for operators who
     /// run <c>migrate</c> separately), appends the shipped price catalog, creates the bootstrap workspace
     /// and key, and loads the prices into memory.
+    /// Nodes that start at once against the same database take turns (a session advisory lock held on a connection of its
+    /// own until the end): the first migrates, seeds and bootstraps; the others find it done. Without it two nodes both
+    /// saw no bootstrap workspace and both created one.
     /// </summary>
     public static async Task PrepareDatabaseAsync(this IServiceProvider services, bool migrate, CancellationToken ct = default)
+    {
+        await using var lockConnection = await services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({PreparationLock})", lockConnection))
+        {
+            await take.ExecuteNonQueryAsync(ct);
+        }
+
+        // Closing the connection (returned to the pool) would not end the session: unlock explicitly, whatever happens.
+        try
+        {
+            await PrepareAsync(services, migrate, ct);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({PreparationLock})", lockConnection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task PrepareAsync(IServiceProvider services, bool migrate, CancellationToken ct)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<OpsmeterDbContext>();

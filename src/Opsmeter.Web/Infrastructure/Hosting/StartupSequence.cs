@@ -1,5 +1,7 @@
 using Hangfire;
+using Microsoft.Extensions.Options;
 using Opsmeter.Web.Features.FirstRun;
+using Opsmeter.Web.Features.Incidents;
 using Opsmeter.Web.Features.Policy;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Infrastructure.Database;
@@ -26,7 +28,7 @@ internal sealed class StartupSequence(IServiceProvider services, IConfiguration 
         // 2b. The daily partitions of every day ingest accepts events for, so that requests find them made (no DDL on the way in).
         await services.GetRequiredService<PartitionMaintenance>().RunOnceAsync(cancellationToken);
         // 3. The recurring jobs (their storage needs the database).
-        JobsSetup.Schedule(services.GetRequiredService<IRecurringJobManager>());
+        JobsSetup.Schedule(services.GetRequiredService<IRecurringJobManager>(), services.GetRequiredService<IOptions<EvaluationOptions>>().Value);
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

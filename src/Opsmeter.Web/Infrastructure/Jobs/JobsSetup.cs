@@ -34,8 +34,15 @@ internal static class JobsSetup
             }));
         if (builder.Configuration.GetValue("Jobs:RunServer", true))
         {
+            // Recurring jobs are looked for every 15 s by default; an evaluation more often than that needs a closer look.
+            var evaluateEvery = builder.Configuration.GetValue($"{EvaluationOptions.Section}:EvaluateEverySeconds", 60);
+            var polling = TimeSpan.FromSeconds(Math.Clamp(evaluateEvery, 1, 15));
             // Two workers: the jobs are short and mostly wait on PostgreSQL or HTTP; more would take cores from ingest.
-            builder.Services.AddHangfireServer(o => o.WorkerCount = 2);
+            builder.Services.AddHangfireServer(o =>
+            {
+                o.WorkerCount = 2;
+                o.SchedulePollingInterval = polling;
+            });
             // Budget evaluation has a queue and a worker of its own: a flood of webhook deliveries ("send test") on the
             // default queue cannot hold back the figures /v1/policy answers from.
             builder.Services.AddHangfireServer(o =>
@@ -43,6 +50,7 @@ internal static class JobsSetup
                 o.ServerName = $"{Environment.MachineName}:budgets";
                 o.WorkerCount = 1;
                 o.Queues = [BudgetsQueue];
+                o.SchedulePollingInterval = polling;
             });
         }
 
@@ -50,9 +58,9 @@ internal static class JobsSetup
     }
 
     /// <summary>The whole recurring schedule, registered by the start-up sequence once the database is ready.</summary>
-    public static void Schedule(IRecurringJobManager recurring)
+    public static void Schedule(IRecurringJobManager recurring, EvaluationOptions evaluation)
     {
-        recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, BudgetsQueue, j => j.RunAsync(CancellationToken.None), Cron.Minutely());
+        recurring.AddOrUpdate<EvaluateBudgetsJob>(EvaluateBudgetsJob.RecurringId, BudgetsQueue, j => j.RunAsync(CancellationToken.None), evaluation.Cron);
         // Nightly, when traffic is lowest in most places; it never blocks ingest in any case.
         recurring.AddOrUpdate<RetentionJob>(RetentionJob.RecurringId, j => j.RunAsync(CancellationToken.None), Cron.Daily(3));
     }
