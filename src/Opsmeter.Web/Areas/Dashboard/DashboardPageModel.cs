@@ -37,6 +37,13 @@ internal abstract class DashboardPageModel(CurrentWorkspace current) : PageModel
 
     public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
     {
+        if (IsChange && context.HandlerMethod is null)
+        {
+            // A post naming no handler of this page (?handler=zzz) would otherwise draw the page without its data.
+            context.Result = NotFound();
+            return;
+        }
+
         var membership = await current.GetAsync(HttpContext, HttpContext.RequestAborted);
         if (membership is null)
         {

@@ -44,6 +44,8 @@ internal sealed class SignInModel(OpsmeterDbContext db, SignInManager<OpsmeterUs
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
+        // A "remember me" that is not a boolean would make the redrawn checkbox throw; it is simply not ticked.
+        ModelState.Remove($"{nameof(Form)}.{nameof(Form.RememberMe)}");
         var validation = await validator.ValidateAsync(Form, ct);
         if (!validation.IsValid)
         {

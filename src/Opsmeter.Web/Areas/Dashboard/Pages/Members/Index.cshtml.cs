@@ -22,7 +22,7 @@ internal sealed class InviteFormValidator : AbstractValidator<InviteForm>
     {
         // The email becomes the account's user name: refused now rather than when the person opens the link.
         var allowed = identity.Value.User.AllowedUserNameCharacters;
-        RuleFor(x => x.Email).NotEmpty().EmailAddress().MaximumLength(256)
+        RuleFor(x => x.Email).Cascade(CascadeMode.Stop).NotEmpty().EmailAddress().MaximumLength(256)
             .Must(e => e.Trim().All(allowed.Contains)).WithMessage($"An email here is made of letters, digits and {string.Concat(allowed.Where(c => !char.IsAsciiLetterOrDigit(c)))}");
         RuleFor(x => x.Role).Must(WorkspaceRoles.All.Contains).WithMessage("Choose owner, admin or member.");
     }
