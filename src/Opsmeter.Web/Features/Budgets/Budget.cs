@@ -57,7 +57,8 @@ internal sealed class BudgetConfiguration : IEntityTypeConfiguration<Budget>
         builder.Property(b => b.EvaluatedSpendUsd).HasPrecision(20, 10);
         builder.Property(b => b.OnExceeded).HasMaxLength(16);
         builder.Property(b => b.FallbackModel).HasMaxLength(128);
-        builder.HasIndex(b => b.WorkspaceId);
+        // Keys lead with workspace_id, the distribution column should the schema move to Citus (docs/scaling.md).
+        builder.HasKey(b => new { b.WorkspaceId, b.Id });
         builder.HasOne<Workspace>().WithMany().HasForeignKey(b => b.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
     }
 }

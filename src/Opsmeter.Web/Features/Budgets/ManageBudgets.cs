@@ -65,7 +65,7 @@ internal static class ManageBudgets
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             var budget = await db.Budgets.AsNoTracking().SingleOrDefaultAsync(b => b.Id == id && b.WorkspaceId == workspaceId, ct);
-            if (budget is null || await db.Budgets.Where(b => b.Id == id).ExecuteDeleteAsync(ct) == 0)
+            if (budget is null || await db.Budgets.Where(b => b.WorkspaceId == workspaceId && b.Id == id).ExecuteDeleteAsync(ct) == 0)
             {
                 return false;
             }

@@ -70,7 +70,7 @@ internal sealed class EvaluateBudgetsJob(OpsmeterDbContext db, NpgsqlDataSource 
 
         var period = BudgetRules.CurrentPeriod(budget, now);
         var spend = await BudgetSpend.ForAsync(dataSource, budget, period.Start, period.End, ct);
-        var incidents = await db.Incidents.Where(i => i.BudgetId == budgetId && i.PeriodStart == period.Start).ToListAsync(ct);
+        var incidents = await db.Incidents.Where(i => i.WorkspaceId == budget.WorkspaceId && i.BudgetId == budgetId && i.PeriodStart == period.Start).ToListAsync(ct);
         var changed = new List<Incident>();
 
         if (spend >= budget.LimitUsd)

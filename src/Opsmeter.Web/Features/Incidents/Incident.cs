@@ -67,8 +67,9 @@ internal sealed class IncidentConfiguration : IEntityTypeConfiguration<Incident>
         builder.Property(i => i.ResolvedBy).HasMaxLength(256);
         builder.Property(i => i.Note).HasMaxLength(2000);
         builder.Property(i => i.NotifiedLevel).HasMaxLength(16);
-        builder.HasIndex(i => new { i.BudgetId, i.PeriodStart, i.OpenedThreshold }).IsUnique();
+        builder.HasKey(i => new { i.WorkspaceId, i.Id });
+        builder.HasIndex(i => new { i.WorkspaceId, i.BudgetId, i.PeriodStart, i.OpenedThreshold }).IsUnique();
         builder.HasIndex(i => new { i.WorkspaceId, i.OpenedAt });
-        builder.HasOne<Budget>().WithMany().HasForeignKey(i => i.BudgetId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Budget>().WithMany().HasForeignKey(i => new { i.WorkspaceId, i.BudgetId }).OnDelete(DeleteBehavior.Cascade);
     }
 }

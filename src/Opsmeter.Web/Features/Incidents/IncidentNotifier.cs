@@ -38,7 +38,7 @@ internal sealed class IncidentNotifier(OpsmeterDbContext db, NpgsqlDataSource da
             foreach (var incident in due)
             {
                 var channels = await db.WebhookChannels.AsNoTracking().Where(c => c.WorkspaceId == incident.WorkspaceId).ToListAsync(ct);
-                var budget = await db.Budgets.AsNoTracking().SingleAsync(b => b.Id == incident.BudgetId, ct);
+                var budget = await db.Budgets.AsNoTracking().SingleAsync(b => b.WorkspaceId == incident.WorkspaceId && b.Id == incident.BudgetId, ct);
                 var drivers = channels.Count == 0 ? [] : await BudgetSpend.TopDriversAsync(dataSource, budget, incident.PeriodStart, incident.PeriodEnd, ct);
                 foreach (var channel in channels)
                 {

@@ -35,7 +35,7 @@ internal sealed class DeliverWebhookJob(OpsmeterDbContext db, IHttpClientFactory
             return;
         }
 
-        var channel = await db.WebhookChannels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == delivery.ChannelId, ct);
+        var channel = await db.WebhookChannels.AsNoTracking().SingleOrDefaultAsync(c => c.WorkspaceId == delivery.WorkspaceId && c.Id == delivery.ChannelId, ct);
         if (channel is null)
         {
             return; // deleted with its deliveries

@@ -79,7 +79,7 @@ internal static class ManageChannels
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var channel = await db.WebhookChannels.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.WorkspaceId == workspaceId, ct);
-        if (channel is null || await db.WebhookChannels.Where(c => c.Id == id).ExecuteDeleteAsync(ct) == 0)
+        if (channel is null || await db.WebhookChannels.Where(c => c.WorkspaceId == workspaceId && c.Id == id).ExecuteDeleteAsync(ct) == 0)
         {
             return false;
         }

@@ -60,7 +60,7 @@ internal sealed class WebhookChannelConfiguration : IEntityTypeConfiguration<Web
         builder.Property(c => c.Name).HasMaxLength(128);
         builder.Property(c => c.Url).HasMaxLength(2048);
         builder.Property(c => c.Format).HasMaxLength(16);
-        builder.HasIndex(c => c.WorkspaceId);
+        builder.HasKey(c => new { c.WorkspaceId, c.Id });
         builder.HasOne<Workspace>().WithMany().HasForeignKey(c => c.WorkspaceId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -72,7 +72,8 @@ internal sealed class WebhookDeliveryConfiguration : IEntityTypeConfiguration<We
         builder.Property(d => d.Kind).HasMaxLength(16);
         builder.Property(d => d.Status).HasMaxLength(16);
         builder.Property(d => d.LastError).HasMaxLength(500);
+        builder.HasKey(d => new { d.WorkspaceId, d.Id });
         builder.HasIndex(d => new { d.WorkspaceId, d.CreatedAt });
-        builder.HasOne<WebhookChannel>().WithMany().HasForeignKey(d => d.ChannelId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<WebhookChannel>().WithMany().HasForeignKey(d => new { d.WorkspaceId, d.ChannelId }).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -236,8 +236,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
 
             modelBuilder.Entity("Opsmeter.Web.Features.Budgets.Budget", b =>
                 {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -321,15 +324,8 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("numeric[]")
                         .HasColumnName("warning_thresholds");
 
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.HasKey("Id")
+                    b.HasKey("WorkspaceId", "Id")
                         .HasName("pk_budgets");
-
-                    b.HasIndex("WorkspaceId")
-                        .HasDatabaseName("ix_budgets_workspace_id");
 
                     b.ToTable("budgets", (string)null);
                 });
@@ -580,8 +576,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
 
             modelBuilder.Entity("Opsmeter.Web.Features.Incidents.Incident", b =>
                 {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -675,19 +674,15 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("numeric(5,4)")
                         .HasColumnName("threshold");
 
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.HasKey("Id")
+                    b.HasKey("WorkspaceId", "Id")
                         .HasName("pk_incidents");
 
                     b.HasIndex("WorkspaceId", "OpenedAt")
                         .HasDatabaseName("ix_incidents_workspace_id_opened_at");
 
-                    b.HasIndex("BudgetId", "PeriodStart", "OpenedThreshold")
+                    b.HasIndex("WorkspaceId", "BudgetId", "PeriodStart", "OpenedThreshold")
                         .IsUnique()
-                        .HasDatabaseName("ix_incidents_budget_id_period_start_opened_threshold");
+                        .HasDatabaseName("ix_incidents_workspace_id_budget_id_period_start_opened_thresh");
 
                     b.ToTable("incidents", (string)null);
                 });
@@ -896,8 +891,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
 
             modelBuilder.Entity("Opsmeter.Web.Features.Notifications.WebhookChannel", b =>
                 {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -928,23 +926,19 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(2048)")
                         .HasColumnName("url");
 
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.HasKey("Id")
+                    b.HasKey("WorkspaceId", "Id")
                         .HasName("pk_webhook_channels");
-
-                    b.HasIndex("WorkspaceId")
-                        .HasDatabaseName("ix_webhook_channels_workspace_id");
 
                     b.ToTable("webhook_channels", (string)null);
                 });
 
             modelBuilder.Entity("Opsmeter.Web.Features.Notifications.WebhookDelivery", b =>
                 {
+                    b.Property<Guid>("WorkspaceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("workspace_id");
+
                     b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
@@ -998,15 +992,11 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("status");
 
-                    b.Property<Guid>("WorkspaceId")
-                        .HasColumnType("uuid")
-                        .HasColumnName("workspace_id");
-
-                    b.HasKey("Id")
+                    b.HasKey("WorkspaceId", "Id")
                         .HasName("pk_webhook_deliveries");
 
-                    b.HasIndex("ChannelId")
-                        .HasDatabaseName("ix_webhook_deliveries_channel_id");
+                    b.HasIndex("WorkspaceId", "ChannelId")
+                        .HasDatabaseName("ix_webhook_deliveries_workspace_id_channel_id");
 
                     b.HasIndex("WorkspaceId", "CreatedAt")
                         .HasDatabaseName("ix_webhook_deliveries_workspace_id_created_at");
@@ -1362,10 +1352,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                 {
                     b.HasOne("Opsmeter.Web.Features.Budgets.Budget", null)
                         .WithMany()
-                        .HasForeignKey("BudgetId")
+                        .HasForeignKey("WorkspaceId", "BudgetId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_incidents_budgets_budget_id");
+                        .HasConstraintName("fk_incidents_budgets_workspace_id_budget_id");
                 });
 
             modelBuilder.Entity("Opsmeter.Web.Features.Invitations.Invitation", b =>
@@ -1409,10 +1399,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                 {
                     b.HasOne("Opsmeter.Web.Features.Notifications.WebhookChannel", null)
                         .WithMany()
-                        .HasForeignKey("ChannelId")
+                        .HasForeignKey("WorkspaceId", "ChannelId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
-                        .HasConstraintName("fk_webhook_deliveries_webhook_channels_channel_id");
+                        .HasConstraintName("fk_webhook_deliveries_webhook_channels_workspace_id_channel_id");
                 });
 #pragma warning restore 612, 618
         }

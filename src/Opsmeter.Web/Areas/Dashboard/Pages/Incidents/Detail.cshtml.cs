@@ -28,13 +28,13 @@ internal sealed class DetailModel(CurrentWorkspace current, OpsmeterDbContext db
         }
 
         Incident = incident;
-        Budget = await db.Budgets.AsNoTracking().SingleOrDefaultAsync(b => b.Id == incident.BudgetId, ct);
+        Budget = await db.Budgets.AsNoTracking().SingleOrDefaultAsync(b => b.WorkspaceId == incident.WorkspaceId && b.Id == incident.BudgetId, ct);
         if (Budget is not null)
         {
             Drivers = await BudgetSpend.TopDriversAsync(dataSource, Budget, incident.PeriodStart, incident.PeriodEnd, ct);
         }
 
-        Deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.IncidentId == id).OrderByDescending(d => d.CreatedAt).ToListAsync(ct);
+        Deliveries = await db.WebhookDeliveries.AsNoTracking().Where(d => d.WorkspaceId == incident.WorkspaceId && d.IncidentId == id).OrderByDescending(d => d.CreatedAt).ToListAsync(ct);
         if (!Membership.CanManage)
         {
             WebhookUrls.MaskErrors(Deliveries,
