@@ -7,6 +7,7 @@ namespace Opsmeter.LoadTest;
 ///     [--phases single|batch|all|otlp] [--rollup-interval SECONDS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- limits [--duration 20] [--concurrency 64] [--warmup 10] [--rounds 2]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- fairness [--duration 20] [--concurrency 64] [--batch-size 1000] [--quiet-concurrency 4] [--warmup 10]
+/// dotnet run -c Release --project tests/Opsmeter.LoadTest -- nodes [--duration 20] [--concurrency 64] [--batch-concurrency 4] [--batch-size 1000] [--warmup 3]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- durability [--seconds 4] [--connection CS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- dashboard [--events 10000000] [--days 90] [--samples 20] [--keep DIR]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- policy [--duration 20] [--concurrency 64] [--budgets 20]
@@ -27,6 +28,7 @@ internal static class LoadTestProgram
         ["policy", .. var rest] => await PolicyBenchmark.RunAsync(Options.Parse(rest), budgets: (int)Options.Long(rest, "--budgets", 20)),
         ["export", .. var rest] => await ExportBenchmark.RunAsync(Options.Parse(rest), rows: Options.Long(rest, "--rows", 1_000_000)),
         ["limits", .. var rest] => await RateLimitBenchmark.RunAsync(Options.Parse(rest), rounds: (int)Options.Long(rest, "--rounds", 2)),
+        ["nodes", .. var rest] => await NodesBenchmark.RunAsync(Options.Parse(rest)),
         ["fairness", .. var rest] => await FairnessBenchmark.RunAsync(Options.Parse(rest), quietConcurrency: (int)Options.Long(rest, "--quiet-concurrency", 4)),
         ["benchmark", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
         ["client", .. var rest] => ClientBenchmarks.Run(rest),
