@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Opsmeter.Web.Features.Events;
@@ -18,23 +17,23 @@ namespace Opsmeter.Web.Features.Ingest;
 /// The queue is bounded by events: when full, <see cref="SubmitAsync"/> refuses at once (503) instead of
 /// growing. Each workspace may hold only its share of it (<see cref="IngestOptions.WorkspaceShare"/>): past that its own
 /// requests are refused (429) while the others' are still taken, so one flooding workspace cannot fill the queue for all.
-/// The queue drains in arrival order; with no workspace holding more than its share, a request waits behind at most a
-/// few commits, so draining needs no per-workspace turns. On shutdown new work is refused and everything already queued
-/// is committed first.
+/// The queue is served in turns (<see cref="IngestQueue"/>): each commit takes one request of every waiting workspace in
+/// turn, so a quiet workspace's request rides the next commit while a flooding one waits behind its own. On shutdown new
+/// work is refused and everything already queued is committed first.
 /// </summary>
 internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions partitions, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
     : BackgroundService
 {
-    private readonly Channel<Submission> queue = Channel.CreateUnbounded<Submission>();
     /// <summary>Ingest's meter, shared by the ways events arrive (OTLP counts its spans here).</summary>
     internal static readonly Meter Meter = new("Opsmeter.Ingest");
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("opsmeter.ingest.commit.duration", "ms", "Time to write and commit one group of events");
     private static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("opsmeter.ingest.commit.events", "{event}", "Events carried by one commit");
     private readonly IngestOptions settings = options.Value;
-    private readonly Lock room = new();
-    private int queuedEvents; // under room, as is queuedByWorkspace
-    private readonly Dictionary<Guid, int> queuedByWorkspace = [];
+    private readonly IngestQueue queue = new(options.Value.MaxQueuedEvents, options.Value.WorkspaceShare);
     private volatile bool stopping;
+    // Bumped when a commit fails for a reason that breaks connections (the database restarted, the network dropped): every
+    // loop then opens a fresh one before its next commit, instead of learning it by failing that commit's requests too.
+    private int outages;
 
     /// <summary>
     /// Queues <paramref name="rows"/> (one request's events, so of one workspace) for the next group commit and completes
@@ -55,55 +54,12 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         }
 
         var workspaceId = rows[0].WorkspaceId;
-        if (TakeRoom(workspaceId, rows.Count) is { } refusal)
+        if (queue.TakeRoom(workspaceId, rows.Count) is { } refusal)
         {
             return Task.FromException<IngestOutcome[]>(refusal);
         }
 
         return partitions.AllKnown(rows) ? Enqueue(workspaceId, rows) : EnsurePartitionsThenEnqueueAsync(workspaceId, rows);
-    }
-
-    /// <summary>
-    /// Takes room for <paramref name="events"/> of the workspace, or says why not. A workspace with nothing queued is
-    /// always let in while the queue has room, so one request larger than the share is slowed, never refused for ever.
-    /// </summary>
-    private Exception? TakeRoom(Guid workspaceId, int events)
-    {
-        lock (room)
-        {
-            if (queuedEvents + events > settings.MaxQueuedEvents)
-            {
-                return new IngestUnavailableException("The ingest queue is full.");
-            }
-
-            var held = queuedByWorkspace.GetValueOrDefault(workspaceId);
-            if (held > 0 && held + events > settings.WorkspaceShare)
-            {
-                return new IngestShareExceededException(
-                    $"This workspace's events waiting for a commit already fill its share of the ingest queue ({settings.WorkspaceShare} events).");
-            }
-
-            queuedEvents += events;
-            queuedByWorkspace[workspaceId] = held + events;
-            return null;
-        }
-    }
-
-    private void GiveBackRoom(Guid workspaceId, int events)
-    {
-        lock (room)
-        {
-            queuedEvents -= events;
-            var left = queuedByWorkspace[workspaceId] - events;
-            if (left == 0)
-            {
-                queuedByWorkspace.Remove(workspaceId);
-            }
-            else
-            {
-                queuedByWorkspace[workspaceId] = left;
-            }
-        }
     }
 
     private async Task<IngestOutcome[]> EnsurePartitionsThenEnqueueAsync(Guid workspaceId, IReadOnlyList<LlmRequest> rows)
@@ -114,7 +70,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         }
         catch (Exception e)
         {
-            GiveBackRoom(workspaceId, rows.Count);
+            queue.GiveBackRoom(workspaceId, rows.Count);
             logger.LogError(e, "Could not create the daily partitions for {Events} events; their request is answered 503", rows.Count);
             throw new IngestUnavailableException("The database could not prepare the events' days.", e);
         }
@@ -125,10 +81,9 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     /// <summary>Hands rows whose room in the queue is already taken to the commit loops.</summary>
     private Task<IngestOutcome[]> Enqueue(Guid workspaceId, IReadOnlyList<LlmRequest> rows)
     {
-        var submission = new Submission(workspaceId, rows);
-        if (!queue.Writer.TryWrite(submission))
+        var submission = new IngestSubmission(workspaceId, rows);
+        if (!queue.TryAdd(submission))
         {
-            GiveBackRoom(workspaceId, rows.Count);
             return Task.FromException<IngestOutcome[]>(new IngestUnavailableException("The server is shutting down."));
         }
 
@@ -138,8 +93,14 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         stopping = true;
-        queue.Writer.TryComplete();
+        queue.Complete(settings.Writers);
         return base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        queue.Dispose();
+        base.Dispose();
     }
 
     // Each loop has a thread of its own and runs until the queue is completed and drained. The stopping
@@ -151,15 +112,14 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     private void Run()
     {
         using var store = new IngestStore(dataSource);
-        var batch = new List<Submission>();
-        while (queue.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        var batch = new List<IngestSubmission>();
+        var outagesSeen = Volatile.Read(ref outages);
+        while (queue.TakeBatch(batch, settings.MaxEventsPerCommit))
         {
-            var events = 0;
-            while (events < settings.MaxEventsPerCommit && queue.Reader.TryRead(out var submission))
+            if (Volatile.Read(ref outages) is var now && now != outagesSeen)
             {
-                batch.Add(submission);
-                events += submission.Rows.Count;
-                GiveBackRoom(submission.WorkspaceId, submission.Rows.Count);
+                store.Dispose(); // drops the connection; the next write opens one from the cleared pool
+                outagesSeen = now;
             }
 
             Commit(store, batch);
@@ -167,7 +127,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         }
     }
 
-    private void Commit(IngestStore store, List<Submission> batch)
+    private void Commit(IngestStore store, List<IngestSubmission> batch)
     {
         try
         {
@@ -203,6 +163,12 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
                 // retry makes the day again on its own connection (SubmitAsync).
                 partitions.Forget();
             }
+            else if (e is NpgsqlException { IsTransient: true })
+            {
+                // The other loops' connections (and the pool's idle ones) are likely as broken as this one was.
+                dataSource.Clear();
+                Interlocked.Increment(ref outages);
+            }
 
             logger.LogError(e, "Committing {Events} events failed; their requests are answered 503", batch.Sum(s => s.Rows.Count));
             var unavailable = new IngestUnavailableException("The database could not commit the events.", e);
@@ -211,15 +177,5 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
                 submission.Completion.TrySetException(unavailable);
             }
         }
-    }
-
-    private sealed class Submission(Guid workspaceId, IReadOnlyList<LlmRequest> rows)
-    {
-        public Guid WorkspaceId { get; } = workspaceId;
-
-        public IReadOnlyList<LlmRequest> Rows { get; } = rows;
-
-        // Continuations run off the writer loop, so answering requests never delays the next commit.
-        public TaskCompletionSource<IngestOutcome[]> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
