@@ -5,9 +5,10 @@ namespace Opsmeter.LoadTest;
 
 /// <summary>
 /// <c>fairness</c>: a quiet workspace (a few connections of single events) alone, then while a noisy workspace floods
-/// batches, on a server with the per-workspace share of the ingest queue (the default, a quarter) and on one without it
-/// (share = the whole queue). The issue's bar: the quiet workspace's p99 with the flood within 2× of its p99 alone, and
-/// none of its requests refused. The per-key rate limit is off, so the flood is bounded by the share alone.
+/// batches, then while it floods single events, on a server with per-workspace admission (the default: 1 MiB of bodies
+/// in flight per workspace) and on one without it (<c>MaxInFlightBytesPerWorkspace</c> 0); both keep the default share
+/// of the commit queue. The issue's bar: the quiet workspace's p99 with the flood within 2× of its p99 alone, and none of
+/// its requests refused. The per-key rate limit is off, so the flood meets only admission and the share.
 /// </summary>
 internal static class FairnessBenchmark
 {
@@ -18,16 +19,16 @@ internal static class FairnessBenchmark
     {
         await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
         // The quiet workspace and its key are made by a first start's bootstrap; each measured server bootstraps the noisy one.
-        var (first, _) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "quiet", QuietKey, share: null));
+        var (first, _) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "quiet", QuietKey, admission: null));
         await using (first)
         {
             await first.StopAsync();
         }
 
         var results = new List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)>();
-        foreach (var (server, share) in new[] { ("share on (default)", (int?)null), ("share off", 50_000) })
+        foreach (var (server, admission) in new[] { ("admission on (default)", (int?)null), ("admission off", 0) })
         {
-            var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, share));
+            var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, admission));
             await using var _ = opsmeter;
             var quiet = new LoadDriver(url, QuietKey, quietConcurrency);
             var noisy = new LoadDriver(url, NoisyKey, options.Concurrency);
@@ -35,9 +36,12 @@ internal static class FairnessBenchmark
             await quiet.RunAsync("warm-up", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
             var alone = await quiet.RunAsync("quiet alone", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
             results.Add((server, alone, null));
-            var flood = noisy.RunAsync("noisy flood", "/v1/ingest/batch", options.BatchSize, options.Duration, () => opsmeter.WorkingSetBytes);
-            var during = await quiet.RunAsync("quiet + flood", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
-            results.Add((server, during, await flood));
+            foreach (var size in new[] { options.BatchSize, 1 })
+            {
+                var flood = noisy.RunAsync("noisy flood", size == 1 ? "/v1/ingest" : "/v1/ingest/batch", size, options.Duration, () => opsmeter.WorkingSetBytes);
+                var during = await quiet.RunAsync("quiet + flood", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+                results.Add(($"{server}, noisy sends {(size == 1 ? "single events" : $"batches of {size}")}", during, await flood));
+            }
         }
 
         var report = Report(options, quietConcurrency, database.Description, results);
@@ -50,14 +54,14 @@ internal static class FairnessBenchmark
         return 0;
     }
 
-    private static Dictionary<string, string?> Environment(string connectionString, string workspace, string key, int? share) => new()
+    private static Dictionary<string, string?> Environment(string connectionString, string workspace, string key, int? admission) => new()
     {
         ["ConnectionStrings__Opsmeter"] = connectionString,
         ["Opsmeter__Bootstrap__Workspace"] = workspace,
         ["Opsmeter__Bootstrap__ApiKey"] = key,
         ["Serilog__MinimumLevel__Default"] = "Warning",
         ["Opsmeter__RateLimits__PerKeyPerSecond"] = "0",
-        ["Opsmeter__Ingest__MaxQueuedEventsPerWorkspace"] = share?.ToString(CultureInfo.InvariantCulture),
+        ["Opsmeter__Ingest__MaxInFlightBytesPerWorkspace"] = admission?.ToString(CultureInfo.InvariantCulture),
     };
 
     private static string Report(Options options, int quietConcurrency, string database, List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)> results)
@@ -65,7 +69,7 @@ internal static class FairnessBenchmark
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
-        text.AppendLine(c, $"Quiet: single events on {quietConcurrency} connections. Noisy: batches of {options.BatchSize} on {options.Concurrency} connections. " +
+        text.AppendLine(c, $"Quiet: single events on {quietConcurrency} connections. Noisy: batches of {options.BatchSize}, then single events, on {options.Concurrency} connections. " +
                            $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; MaxQueuedEvents 50,000.");
         text.AppendLine();
         text.AppendLine("| server | phase | quiet events/s | quiet p50 ms | quiet p99 ms | quiet refused | noisy events/s | noisy refused requests |");
@@ -78,11 +82,17 @@ internal static class FairnessBenchmark
         }
 
         text.AppendLine();
-        foreach (var server in results.Select(r => r.Server).Distinct())
+        // Each server's "alone" row comes before its flood rows.
+        var alone = results[0].Quiet;
+        foreach (var (server, quiet, noisy) in results)
         {
-            var alone = results.First(r => r.Server == server && r.Noisy is null).Quiet;
-            var during = results.First(r => r.Server == server && r.Noisy is not null).Quiet;
-            text.AppendLine(c, $"{server}: quiet p99 with flood / alone = {during.P99Ms / alone.P99Ms:0.00} (bar: ≤ 2), quiet refused {during.Failures}.");
+            if (noisy is null)
+            {
+                alone = quiet;
+                continue;
+            }
+
+            text.AppendLine(c, $"{server}: quiet p99 with flood / alone = {quiet.P99Ms / alone.P99Ms:0.00} (bar: ≤ 2), quiet refused {quiet.Failures}.");
         }
 
         return text.ToString();

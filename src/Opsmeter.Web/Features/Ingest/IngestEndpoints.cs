@@ -49,6 +49,7 @@ internal static class IngestEndpoints
 
     private static RouteHandlerBuilder WithIngestMetadata<TBody>(this RouteHandlerBuilder builder, long maxBodyBytes) => builder
         .WithValidation<TBody>()
+        .RequireAdmission()
         .WithMetadata(new RequestSizeLimitAttribute(maxBodyBytes))
         .ProducesProblem(StatusCodes.Status401Unauthorized)
         .ProducesProblem(StatusCodes.Status402PaymentRequired)

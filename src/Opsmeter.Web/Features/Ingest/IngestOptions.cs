@@ -31,6 +31,23 @@ internal sealed class IngestOptions
     /// <summary>The share of the queue one workspace may hold (<see cref="MaxQueuedEventsPerWorkspace"/> or its default).</summary>
     public int WorkspaceShare => MaxQueuedEventsPerWorkspace ?? Math.Max(MaxQueuedEvents / 4, MaxBatchEvents);
 
+    /// <summary>
+    /// Bytes of request bodies one workspace may have in ingest at once, from reading through the commit (a request counts
+    /// its Content-Length; one larger than this runs alone). Further requests of that workspace wait their turn, first in
+    /// first out, without any work done, so a flooding workspace holds a few requests' worth of CPU and queue instead of
+    /// one per connection. Default 1 MiB: about two full batches of typical events, which already keeps the commit loops
+    /// busy (docs/benchmarks.md "Fairness"), or thousands of single events. 0 turns it off.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int MaxInFlightBytesPerWorkspace { get; set; } = 1024 * 1024;
+
+    /// <summary>Bytes of request bodies one workspace may have waiting for its turn; past it 429 with Retry-After. Unset: 16 × <see cref="MaxInFlightBytesPerWorkspace"/>.</summary>
+    [Range(0, int.MaxValue)]
+    public int? MaxWaitingBytesPerWorkspace { get; set; }
+
+    /// <summary>The waiting cap in force (<see cref="MaxWaitingBytesPerWorkspace"/> or its default).</summary>
+    public int WaitingBytesPerWorkspace => MaxWaitingBytesPerWorkspace ?? (int)Math.Min(16L * MaxInFlightBytesPerWorkspace, int.MaxValue);
+
     /// <summary>Seconds a client is asked to wait (Retry-After) when ingest cannot take its request (503, or 429 past its workspace's share).</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 2;

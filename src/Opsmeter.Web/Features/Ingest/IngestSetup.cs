@@ -5,7 +5,7 @@ namespace Opsmeter.Web.Features.Ingest;
 
 internal static class IngestSetup
 {
-    /// <summary>Ingest: options, the source-generated JSON, the body limit, the known day partitions and the group-commit writer.</summary>
+    /// <summary>Ingest: options, the source-generated JSON, the body limit, the known day partitions, the group-commit writer and the per-workspace admission before it.</summary>
     public static IHostApplicationBuilder AddIngest(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptionsWithValidateOnStart<IngestOptions>().BindConfiguration(IngestOptions.Section).ValidateDataAnnotations();
@@ -14,6 +14,7 @@ internal static class IngestSetup
         builder.Services.Configure<KestrelServerOptions>(k => k.Limits.MaxRequestBodySize = IngestOptions.MaxBatchBodyBytes);
         builder.Services.AddSingleton<EventPartitions>();
         builder.Services.AddSingleton<IngestWriter>();
+        builder.Services.AddSingleton<IngestAdmission>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
         return builder;
     }

@@ -18,6 +18,7 @@ internal static class OtlpEndpoints
             .WithSummary("OTLP/HTTP trace export (protobuf or JSON, gzip allowed): GenAI spans become usage events; answered after the commit.")
             .RequireAuthorization(ApiKeyScopes.Policy(ApiKeyScopes.Ingest))
             .WithMetadata(new RequestSizeLimitAttribute(IngestOptions.MaxBatchBodyBytes))
+            .RequireAdmission()
             .Produces(StatusCodes.Status200OK, contentType: OtlpPayload.ProtobufContentType, additionalContentTypes: OtlpPayload.JsonContentType)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)

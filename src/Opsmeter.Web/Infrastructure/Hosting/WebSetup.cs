@@ -1,5 +1,6 @@
 using FluentValidation;
 using Npgsql;
+using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Infrastructure.Auth;
 using Opsmeter.Web.Infrastructure.Database;
 using Opsmeter.Web.Infrastructure.Http;
@@ -34,6 +35,7 @@ internal static class WebSetup
         app.UseAuthentication();
         app.UseRateLimiter(); // after authentication: the per-key limit partitions by the key's id
         app.UseAuthorization();
+        app.UseIngestAdmission(); // after authorization (the workspace is the key's), before an ingest route reads its body
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         return app;

@@ -1,11 +1,20 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Ingest;
 
 namespace Opsmeter.IntegrationTests.Features.Ingest;
 
-/// <summary>One workspace flooding ingest cannot fill the shared queue: it is refused (429) while the others are still taken.</summary>
+/// <summary>
+/// One workspace flooding ingest cannot fill the shared queue (it is refused, 429, while the others are still taken) nor
+/// hold more than its admission budget of requests in flight.
+/// </summary>
 public sealed class FairnessTests
 {
     private static StringContent Batch(string prefix, int first, int size) => HttpExtensions.Json(
@@ -73,5 +82,87 @@ public sealed class FairnessTests
         Assert.Equal(30, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == quiet.Id)));
         // Nothing of a refused batch was stored: the noisy workspace holds exactly its acknowledged batches.
         Assert.Equal(acknowledgedNoisy * 50, await app.WithDbAsync(db => db.LlmRequests.LongCountAsync(r => r.WorkspaceId == noisy.Id)));
+    }
+
+    [Fact]
+    public async Task A_stalled_upload_holds_only_its_own_workspace_whose_next_requests_wait_then_get_429()
+    {
+        // A budget of 2,000 body bytes in flight and 2,000 waiting per workspace. Kestrel's minimum upload rate would end
+        // the stalled upload after a few seconds (as it should in production): off here, so the stall lasts as long as the test.
+        await using var app = new OpsmeterApp(
+            new Dictionary<string, string>
+            {
+                ["Opsmeter:Ingest:MaxInFlightBytesPerWorkspace"] = "2000",
+                ["Opsmeter:Ingest:MaxWaitingBytesPerWorkspace"] = "2000",
+            },
+            services => services.Configure<KestrelServerOptions>(k => k.Limits.MinRequestBodyDataRate = null));
+        await app.InitializeAsync();
+        var noisy = await app.CreateWorkspaceAsync();
+        var quiet = await app.CreateWorkspaceAsync();
+        var admission = app.Services.GetRequiredService<IngestAdmission>();
+        async Task Until(string what, Func<RateLimiterStatistics, bool> state)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!state(admission.Statistics(noisy.Id)!) && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(10); // polling a condition, with a deadline
+            }
+
+            var now = admission.Statistics(noisy.Id)!;
+            Assert.True(state(now), $"not within 60 s: {what} ({now.CurrentAvailablePermits} bytes free, {now.CurrentQueuedCount} waiting)");
+        }
+
+        // A client uploads a large batch halfway and stalls: it takes the workspace's whole budget. (A plain client: the
+        // factory's own buffers a request body before sending it.)
+        var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var uploader = new HttpClient { BaseAddress = noisy.Client.BaseAddress };
+        uploader.DefaultRequestHeaders.Add("X-API-Key", noisy.Key);
+        var stalled = uploader.PostAsync("/v1/ingest/batch", new StalledContent(Encoding.UTF8.GetBytes(
+            "{\"events\":[" + string.Join(",", Enumerable.Range(0, 30).Select(n => Event($"stalled-{n}"))) + "]}"), resume.Task));
+        await Until("the stalled upload admitted", s => s.CurrentAvailablePermits == 0);
+
+        // The workspace's next batch waits its turn (unread); the one after finds the waiting room full.
+        var waiting = noisy.Client.PostAsync("/v1/ingest/batch", Batch("waiting", 0, 20));
+        await Until("the next batch waiting", s => s.CurrentQueuedCount == 2000); // permits (bytes) waiting: all of the batch
+        var refused = await noisy.Client.PostAsync("/v1/ingest", HttpExtensions.Json(Event("refused")));
+        var other = await quiet.Client.PostAsync("/v1/ingest/batch", Batch("quiet", 0, 20));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without Retry-After");
+        Assert.Contains("waiting for their turn", await refused.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode); // another workspace is not held up
+        Assert.False(waiting.IsCompleted);
+
+        resume.SetResult();
+        Assert.Equal(HttpStatusCode.OK, (await stalled).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await waiting).StatusCode);
+        Assert.Equal(50, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == noisy.Id)));
+    }
+
+    /// <summary>A JSON body of known length whose second half is sent only when the task it is given completes.</summary>
+    private sealed class StalledContent : HttpContent
+    {
+        private readonly byte[] body;
+        private readonly Task resume;
+
+        public StalledContent(byte[] body, Task resume)
+        {
+            (this.body, this.resume) = (body, resume);
+            Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2));
+            await stream.FlushAsync();
+            await resume;
+            await stream.WriteAsync(body.AsMemory(body.Length / 2));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
+        }
     }
 }
