@@ -9,7 +9,7 @@ namespace Opsmeter.LoadTest;
 
 /// <summary>
 /// Writes a dashboard-sized data set straight into llm_requests with binary COPY (ingest speed is measured
-/// elsewhere): events spread over the last <c>days</c>, across 12 endpoints, 30 prompt versions, 8 models,
+/// elsewhere): events spread over the last <c>days</c>, in time order, across 12 endpoints, 30 prompt versions, 8 models,
 /// 5,000 users and 200 tenants, 3 % errors; and folds each chunk into the rollups as the server would.
 /// </summary>
 internal static class DashboardData
@@ -35,8 +35,14 @@ internal static class DashboardData
             await partitions.ExecuteNonQueryAsync();
         }
 
+        // Chunk by chunk in time order, each chunk folded before the next, as events arrive and are folded in production:
+        // a finished day's rollup rows were last written together. (Chunks spread over all the days would rewrite every
+        // day's rows once per chunk and scatter them over the whole table, a layout production never makes.)
+        var chunks = (events + Chunk - 1) / Chunk;
+        var slice = TimeSpan.FromDays(days) / chunks;
         for (long written = 0; written < events; written += Chunk)
         {
+            var sliceStart = now - TimeSpan.FromDays(days) + (slice * (written / Chunk));
             await using (var connection = await db.OpenConnectionAsync())
             await using (var importer = await connection.BeginBinaryImportAsync(
                 "COPY llm_requests (workspace_id, id, external_request_id, provider, model, endpoint_tag, prompt_version, user_id, tenant_id, " +
@@ -52,7 +58,7 @@ internal static class DashboardData
                     var output = random.Next(20, 1_500);
                     var inputCost = input * inPrice / 1_000_000m;
                     var outputCost = output * outPrice / 1_000_000m;
-                    var at = now - TimeSpan.FromSeconds(random.NextDouble() * days * 86_400);
+                    var at = sliceStart + (slice * random.NextDouble());
                     var endpoint = random.Next(12);
                     await importer.StartRowAsync();
                     await importer.WriteAsync(workspaceId, NpgsqlDbType.Uuid);

@@ -24,8 +24,10 @@ internal enum FormUser
 /// <param name="AnyWorkspace">The handler takes a post for any workspace (<c>[AnyWorkspace]</c>): a foreign workspaceId is no refusal.</param>
 /// <param name="Fresh">A success ends the session or the workspace (sign-out, delete): every case gets a new workspace and person.</param>
 /// <param name="FewCases">The handler does heavy work on a valid post (demo data): only the whole-form cases.</param>
+/// <param name="NoToken">The page takes posts without an antiforgery token by design (the status page, which error pages re-execute
+/// for any method and which changes nothing): a post without one is no refusal.</param>
 internal sealed record FormExample(string Handler, string Action, Dictionary<string, string> Fields, int Valid = 302, string? SavedMarker = null,
-    FormUser As = FormUser.Owner, bool AnyWorkspace = false, bool Fresh = false, bool FewCases = false)
+    FormUser As = FormUser.Owner, bool AnyWorkspace = false, bool Fresh = false, bool FewCases = false, bool NoToken = false)
 {
     public bool Dashboard => Action.StartsWith("/Dashboard", StringComparison.Ordinal);
 }
@@ -121,7 +123,7 @@ internal static class HostileForms
         new("Areas.Dashboard.Pages.Keys.IndexModel.OnPostCreateAsync", "/Dashboard/Keys?handler=Create",
             F("workspaceId", "{workspace}", "Form.Name", "ci exporter", "Form.Scopes", "ingest"), Valid: 200, SavedMarker: "id=\"new-key\""),
         new("Areas.Dashboard.Pages.Keys.IndexModel.OnPostRevokeAsync", "/Dashboard/Keys?handler=Revoke", F("workspaceId", "{workspace}", "id", Unknown)),
-        new("Pages.StatusModel.OnPost", "/status/404", F("code", "404"), Valid: 200, As: FormUser.Anonymous),
+        new("Pages.StatusModel.OnPost", "/status/404", F("code", "404"), Valid: 200, As: FormUser.Anonymous, NoToken: true),
         new("Pages.InviteModel.OnPostCreateAsync", "/invite/{invite}?handler=Create",
             F("Form.Password", "correct horse battery", "Form.ConfirmPassword", "correct horse battery"), As: FormUser.Anonymous),
         new("Pages.InviteModel.OnPostAcceptAsync", "/invite/{invite}?handler=Accept", F(), Valid: 403),
@@ -162,9 +164,9 @@ internal static class HostileForms
         var valid = fields.Select(f => (Name: f.Key, Encoded: E(f.Value))).ToList();
 
         yield return new(example, "valid", Body(valid), Form, false);
-        yield return new(example, "no antiforgery token", Body(valid, withToken: false), Form, true);
-        yield return new(example, "bogus antiforgery token", Body(valid.Append((TokenField, "CfDJ8" + new string('A', 150))), withToken: false), Form, true);
-        yield return new(example, "JSON instead of a form", "{\"" + TokenField + "\":\"" + token + "\"}", "application/json", true);
+        yield return new(example, "no antiforgery token", Body(valid, withToken: false), Form, !example.NoToken);
+        yield return new(example, "bogus antiforgery token", Body(valid.Append((TokenField, "CfDJ8" + new string('A', 150))), withToken: false), Form, !example.NoToken);
+        yield return new(example, "JSON instead of a form", "{\"" + TokenField + "\":\"" + token + "\"}", "application/json", !example.NoToken);
         if (example.Dashboard)
         {
             yield return new(example, "another workspace's form", Body(valid.Select(p => p.Name == "workspaceId" ? (p.Name, otherWorkspace) : p)), Form,

@@ -18,9 +18,19 @@ internal static class ManageInstanceAdmins
             .Select(u => new InstanceAdminRow(u.Id, u.Email!)).ToListAsync(ct);
 
     /// <summary>Returns why not, or null when done (or when the account already was one).</summary>
+    /// <summary>The longest email an account can have (ASP.NET Core Identity's column).</summary>
+    private const int MaxEmailLength = 256;
+
     public static async Task<string?> GrantAsync(OpsmeterDbContext db, AuditLog audit, string? email, CancellationToken ct)
     {
         var normalized = email?.Trim().ToUpperInvariant() ?? "";
+        // The answer names the email, and it travels in the flash message's cookie: an email no account can have is
+        // refused without repeating it (a 1 MB one made a response no browser accepts).
+        if (normalized.Length is 0 or > MaxEmailLength)
+        {
+            return $"Enter the email of an existing account (up to {MaxEmailLength} characters).";
+        }
+
         var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
         if (user is null)
         {
