@@ -66,8 +66,11 @@ internal static partial class DashboardBenchmark
         }
 
         using var client = await SignedInClientAsync(address);
+        var (kestrel, reference) = await CalibrateAsync(db);
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"{events:N0} events over {days} days in one workspace; {samples} sequential requests per page after 2 warm-ups; {MachineInfo.Describe()}.");
+        report.AppendLine(CultureInfo.InvariantCulture,
+            $"This machine in this run: bare Kestrel {kestrel:N0} requests/s (64 connections, the ingest benchmark's ceiling); PostgreSQL reference query {reference:0} ms (best of 3: the sum of 20 million integers, one backend).");
         report.AppendLine();
         report.AppendLine("| page | p50 ms | p95 ms | max ms |");
         report.AppendLine("|---|---:|---:|---:|");
@@ -103,6 +106,35 @@ internal static partial class DashboardBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// How fast this machine is right now, measured in the same run so that a page's time can be read against it: the bare
+    /// Kestrel ceiling of the ingest benchmark (10 s after 5 s warm-up), and a fixed CPU-bound query on the same PostgreSQL.
+    /// </summary>
+    private static async Task<(double KestrelRequestsPerSecond, double ReferenceQueryMs)> CalibrateAsync(NpgsqlDataSource db)
+    {
+        var (bare, bareUrl) = await OpsmeterProcess.StartAsync(
+            Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), ["bare-server", "http://127.0.0.1:0"], new Dictionary<string, string?>());
+        PhaseResult kestrel;
+        await using (bare)
+        {
+            var driver = new LoadDriver(bareUrl, null, 64);
+            await driver.RunAsync("warm-up bare", "/ingest", 1, TimeSpan.FromSeconds(5), () => bare.WorkingSetBytes);
+            kestrel = await driver.RunAsync("bare Kestrel", "/ingest", 1, TimeSpan.FromSeconds(10), () => bare.WorkingSetBytes);
+        }
+
+        var best = double.MaxValue;
+        for (var i = 0; i < 3; i++)
+        {
+            await using var query = db.CreateCommand("SET max_parallel_workers_per_gather = 0; SELECT sum(i) FROM generate_series(1, 20000000) AS i");
+            query.CommandTimeout = 0;
+            var started = Stopwatch.GetTimestamp();
+            await query.ExecuteScalarAsync();
+            best = Math.Min(best, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return (kestrel.EventsPerSecond, best);
     }
 
     private static async Task<HttpClient> SignedInClientAsync(Uri address)
