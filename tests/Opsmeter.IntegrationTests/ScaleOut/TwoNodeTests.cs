@@ -75,7 +75,7 @@ public sealed partial class TwoNodeTests(TwoNodes nodes, ITestOutputHelper outpu
         Assert.Equal(HttpStatusCode.NoContent, (await nodes.A.Api.DeleteAsync($"/v1/keys/{key.GetProperty("id").GetGuid()}")).StatusCode);
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await onA.GetAsync("/v1/policy")).StatusCode);
-        var lag = await TwoNodes.UntilAsync(async () => (await onB.GetAsync("/v1/policy")).StatusCode == HttpStatusCode.Unauthorized,
+        var lag = await Eventually.UntilAsync(async () => (await onB.GetAsync("/v1/policy")).StatusCode == HttpStatusCode.Unauthorized,
             TimeSpan.FromSeconds(TwoNodes.KeyCacheSeconds) + Margin, "node B refusing the revoked key");
         output.WriteLine($"revoked key refused on node B {lag.TotalSeconds:0.0} s after the revocation on node A " +
             $"(Opsmeter__ApiKeys__CacheSeconds={TwoNodes.KeyCacheSeconds})");
@@ -129,7 +129,7 @@ public sealed partial class TwoNodeTests(TwoNodes nodes, ITestOutputHelper outpu
         TimeSpan lag;
         try
         {
-            lag = await TwoNodes.UntilAsync(async () => (await PolicyAsync(nodes.B, $"exceed-{run}")) == "block",
+            lag = await Eventually.UntilAsync(async () => (await PolicyAsync(nodes.B, $"exceed-{run}")) == "block",
                 TimeSpan.FromSeconds(TwoNodes.EvaluateEverySeconds + TwoNodes.PolicyRefreshSeconds) + Margin, "node B's policy blocking");
         }
         catch
@@ -143,12 +143,12 @@ public sealed partial class TwoNodeTests(TwoNodes nodes, ITestOutputHelper outpu
             $"(evaluation every {TwoNodes.EvaluateEverySeconds} s, Opsmeter__Policy__RefreshSeconds={TwoNodes.PolicyRefreshSeconds})");
 
         // Both levels announced; then more evaluations by both nodes' workers, and both nodes saving the budget at once.
-        await TwoNodes.UntilAsync(() => Task.FromResult(Received($"warned-{run}") == 1 && Received($"exceeded-{run}") == 1),
+        await Eventually.UntilAsync(() => Task.FromResult(Received($"warned-{run}") == 1 && Received($"exceeded-{run}") == 1),
             TimeSpan.FromSeconds(TwoNodes.EvaluateEverySeconds) + Margin + Margin, "one webhook per level received");
         await Task.WhenAll(ResaveAsync(nodes.A, exceeded.Id, exceeded.Body), ResaveAsync(nodes.B, exceeded.Id, exceeded.Body),
             ResaveAsync(nodes.A, warned.Id, warned.Body), ResaveAsync(nodes.B, warned.Id, warned.Body));
         var later = DateTimeOffset.UtcNow.AddSeconds(2 * TwoNodes.EvaluateEverySeconds);
-        await TwoNodes.UntilAsync(async () => await nodes.ScalarAsync<DateTime>(
+        await Eventually.UntilAsync(async () => await nodes.ScalarAsync<DateTime>(
                 "SELECT min(evaluated_at) FROM budgets WHERE id = ANY(@ids)", ("ids", new[] { warned.Id, exceeded.Id })) > later.UtcDateTime,
             TimeSpan.FromSeconds(4 * TwoNodes.EvaluateEverySeconds) + Margin, "two more scheduled evaluations");
 
@@ -204,12 +204,12 @@ public sealed partial class TwoNodeTests(TwoNodes nodes, ITestOutputHelper outpu
                 }
             }
         })).ToArray();
-        await TwoNodes.UntilAsync(() => Task.FromResult(acknowledged.Count(id => id.StartsWith("k9-C", StringComparison.Ordinal)) >= 200),
+        await Eventually.UntilAsync(() => Task.FromResult(acknowledged.Count(id => id.StartsWith("k9-C", StringComparison.Ordinal)) >= 200),
             TimeSpan.FromSeconds(60), "200 events acknowledged by node C");
 
         await doomed.Process.KillAsync();
         Volatile.Write(ref killed, true);
-        await TwoNodes.UntilAsync(() => Task.FromResult(survivorAfterKill.Count >= 200 || load.Any(t => t.IsFaulted)),
+        await Eventually.UntilAsync(() => Task.FromResult(survivorAfterKill.Count >= 200 || load.Any(t => t.IsFaulted)),
             TimeSpan.FromSeconds(60), "node A serving 200 requests after the kill");
         await stop.CancelAsync();
         await Task.WhenAll(load);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Npgsql;
 using Opsmeter.IntegrationTests.Infrastructure;
@@ -87,22 +86,6 @@ public sealed class TwoNodes : IAsyncLifetime
         }
 
         return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>
-    /// Waits until <paramref name="condition"/> holds, at most <paramref name="deadline"/>; returns how long that took
-    /// (for the test output: a timing is reported, never asserted beyond the deadline).
-    /// </summary>
-    public static async Task<TimeSpan> UntilAsync(Func<Task<bool>> condition, TimeSpan deadline, string what)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(waited.Elapsed < deadline, $"{what}: not within {deadline.TotalSeconds} s");
-            await Task.Delay(25);
-        }
-
-        return waited.Elapsed;
     }
 }
 

@@ -159,16 +159,11 @@ public sealed class DurabilityTests
                     }
                 }
             })).ToArray();
-            async Task Until(Func<Task<bool>> condition, TimeSpan deadline, string what)
+            Task Until(Func<Task<bool>> condition, TimeSpan deadline, string what) => Eventually.UntilAsync(async () =>
             {
-                var waited = System.Diagnostics.Stopwatch.StartNew();
-                while (!await condition())
-                {
-                    Assert.True(waited.Elapsed < deadline, $"{what}: not within {deadline.TotalSeconds} s");
-                    Assert.DoesNotContain(load, t => t.IsFaulted);
-                    await Task.Delay(50);
-                }
-            }
+                Assert.DoesNotContain(load, t => t.IsFaulted);
+                return await condition();
+            }, deadline, what);
 
             async Task<bool> Ready() => (await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK;
             await Until(() => Task.FromResult(acknowledged.Count >= 200), TimeSpan.FromSeconds(60), "200 events acknowledged before the outage");

@@ -100,17 +100,8 @@ public sealed class FairnessTests
         var noisy = await app.CreateWorkspaceAsync();
         var quiet = await app.CreateWorkspaceAsync();
         var admission = app.Services.GetRequiredService<IngestAdmission>();
-        async Task Until(string what, Func<RateLimiterStatistics, bool> state)
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (!state(admission.Statistics(noisy.Id)!) && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(10); // polling a condition, with a deadline
-            }
-
-            var now = admission.Statistics(noisy.Id)!;
-            Assert.True(state(now), $"not within 60 s: {what} ({now.CurrentAvailablePermits} bytes free, {now.CurrentQueuedCount} waiting)");
-        }
+        Task Until(string what, Func<RateLimiterStatistics, bool> state) =>
+            Eventually.UntilAsync(() => Task.FromResult(state(admission.Statistics(noisy.Id)!)), TimeSpan.FromSeconds(60), what);
 
         // A client uploads a large batch halfway and stalls: it takes the workspace's whole budget. (A plain client: the
         // factory's own buffers a request body before sending it.)

@@ -38,7 +38,8 @@ public sealed class InterruptedRetentionTests : IAsyncLifetime, IDisposable
 
         using var kill = new CancellationTokenSource();
         var first = PurgeAsync(noon, kill.Token);
-        await WaitUntilAsync(async () => (await PendingAsync()).Count > 0 || first.IsCompleted);
+        await Eventually.UntilAsync(async () => (await PendingAsync()).Count > 0 || first.IsCompleted, TimeSpan.FromSeconds(30),
+            "a detach pending, or the first run finished");
         Assert.False(first.IsCompleted);
 
         var meanwhile = await PurgeAsync(noon, CancellationToken.None);
@@ -146,17 +147,6 @@ public sealed class InterruptedRetentionTests : IAsyncLifetime, IDisposable
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         await command.ExecuteNonQueryAsync();
-    }
-
-    /// <summary>Polls a condition, failing after a 30 s deadline (a bound, never an assertion about speed).</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            Assert.False(deadline.IsCancellationRequested, "condition not met within 30 s");
-            await Task.Delay(20);
-        }
     }
 
     private static string Iso(DateTimeOffset t) => Uri.EscapeDataString(t.ToString("O", CultureInfo.InvariantCulture));

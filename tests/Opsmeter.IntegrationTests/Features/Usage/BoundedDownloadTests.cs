@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Opsmeter.IntegrationTests.Infrastructure;
@@ -33,9 +32,9 @@ public sealed class BoundedDownloadTests(BoundedApp bounded) : IClassFixture<Bou
         await using var body = await response.Content.ReadAsStreamAsync();
 
         // The client reads nothing more. While the server waits on it, the export query is running in PostgreSQL…
-        await WaitUntilAsync(async () => await ExportQueriesAsync() == 1, "the export query to be running");
+        await Eventually.UntilAsync(async () => await ExportQueriesAsync() == 1, TimeSpan.FromSeconds(30), "the export query to be running");
         // …until the timeout stops it: the query ends (its connection goes back to the pool) and the download is cut off.
-        await WaitUntilAsync(async () => await ExportQueriesAsync() == 0, "the export query to end after the 3 s timeout");
+        await Eventually.UntilAsync(async () => await ExportQueriesAsync() == 0, TimeSpan.FromSeconds(30), "the export query to end after the 3 s timeout");
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
             var buffer = new byte[81920];
@@ -89,14 +88,4 @@ public sealed class BoundedDownloadTests(BoundedApp bounded) : IClassFixture<Bou
         SELECT count(*)::int AS "Value" FROM pg_stat_activity
         WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active' AND query LIKE '%ORDER BY occurred_at, id%'
         """).SingleAsync());
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"waited 30 s for {what}");
-            await Task.Delay(50);
-        }
-    }
 }
