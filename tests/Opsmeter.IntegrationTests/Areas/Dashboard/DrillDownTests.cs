@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Opsmeter.IntegrationTests.Infrastructure;
 
 namespace Opsmeter.IntegrationTests.Areas.Dashboard;
@@ -33,6 +34,44 @@ public sealed class DrillDownTests(OpsmeterApp app)
         Assert.Contains("$0.0070", html, StringComparison.Ordinal); // support.reply: 2 × 0.0035
         Assert.True(byName.IndexOf(">search<", StringComparison.Ordinal) < byName.IndexOf("support.reply", StringComparison.Ordinal));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_dimension_with_many_values_is_shown_a_hundred_rows_a_page_in_the_chosen_sort()
+    {
+        // 150 users, user-000 spending least and user-149 most (input tokens grow with the number).
+        var ws = await app.CreateWorkspaceAsync();
+        var events = Enumerable.Range(0, 150).Select(n => new TestEvent
+        {
+            ExternalRequestId = $"p{n}", UserId = $"user-{n:000}", Model = "gpt-4o", InputTokens = 1000 + (n * 10), OutputTokens = 10,
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch([.. events]))).StatusCode);
+        using var person = await DashboardUser.SignedInAsync(app, ws.Id);
+
+        var (_, first) = await person.GetAsync("/Dashboard/Breakdown/userId");
+        var (_, second) = await person.GetAsync("/Dashboard/Breakdown/userId?sort=cost&dir=desc&page=2");
+        var (_, byName) = await person.GetAsync("/Dashboard/Breakdown/userId?sort=key&dir=asc&page=2");
+        var (_, beyond) = await person.GetAsync("/Dashboard/Breakdown/userId?page=99");
+        var (_, events1) = await person.GetAsync("/Dashboard/Events");
+        var (_, events2) = await person.GetAsync("/Dashboard/Events?page=2");
+
+        Assert.Contains(">user-149<", first, StringComparison.Ordinal);
+        Assert.Contains(">user-050<", first, StringComparison.Ordinal);
+        Assert.DoesNotContain(">user-049<", first, StringComparison.Ordinal);
+        Assert.Contains("Page 1 of 2 (150 users)", first, StringComparison.Ordinal);
+        Assert.Contains("page=2", first, StringComparison.Ordinal);
+        Assert.Contains(">user-049<", second, StringComparison.Ordinal);
+        Assert.Contains(">user-000<", second, StringComparison.Ordinal);
+        Assert.DoesNotContain(">user-050<", second, StringComparison.Ordinal);
+        Assert.Contains(">user-100<", byName, StringComparison.Ordinal); // by name, page 2 starts where page 1 ended
+        Assert.DoesNotContain(">user-099<", byName, StringComparison.Ordinal);
+        Assert.Contains("Page 2 of 2", beyond, StringComparison.Ordinal); // past the end: the last page
+        // The events list pages too (50 a page): its page 2 is another 50 events ("page" is read from the query, not
+        // from Razor Pages' own route value of that name).
+        static HashSet<string> Ids(string html) => [.. Regex.Matches(html, @">(p\d+)<").Select(m => m.Groups[1].Value)];
+        Assert.Contains("Page 2", events2, StringComparison.Ordinal);
+        Assert.Equal(50, Ids(events2).Count);
+        Assert.Empty(Ids(events1).Intersect(Ids(events2)));
     }
 
     [Fact]

@@ -33,7 +33,17 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     /// <summary>The dimension has more values than the table shows: only the largest by spend are in it.</summary>
     public bool Truncated { get; private set; }
 
-    public async Task<IActionResult> OnGetAsync(string dimension, string? sort, string? dir, CancellationToken ct)
+    /// <summary>Rows a page of the table shows: a person reads the first screen, and a thousand rows took longer to render than to query.</summary>
+    public const int PageSize = 100;
+
+    public int PageNumber { get; private set; } = 1;
+
+    /// <summary>All the groups the table holds (up to the group limit), over every page.</summary>
+    public int GroupCount { get; private set; }
+
+    public int PageCount => Math.Max(1, (GroupCount + PageSize - 1) / PageSize);
+
+    public async Task<IActionResult> OnGetAsync(string dimension, string? sort, string? dir, [FromQuery(Name = "page")] int page, CancellationToken ct)
     {
         if (!Titles.ContainsKey(dimension))
         {
@@ -50,14 +60,22 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         Sort = sort is not null && Sorts.ContainsKey(sort) ? sort : "cost";
         Descending = dir != "asc";
         Rows = Descending ? [.. Rows.OrderByDescending(Sorts[Sort])] : [.. Rows.OrderBy(Sorts[Sort])];
+        // The whole set is sorted, then cut into pages: page 2 of "by errors" continues page 1 of "by errors".
+        GroupCount = Rows.Count;
+        PageNumber = Math.Clamp(page, 1, PageCount);
+        Rows = [.. Rows.Skip((PageNumber - 1) * PageSize).Take(PageSize)];
         return Page();
     }
 
     public static double TokensPerRequest(UsageRow row) => row.Requests == 0 ? 0 : (double)(row.InputTokens + row.OutputTokens) / row.Requests;
 
-    /// <summary>The link of a column header: sorts by it, flipping the direction when it is already the sort.</summary>
+    /// <summary>The link of a column header: sorts by it, flipping the direction when it is already the sort (from page 1).</summary>
     public string SortLink(string column) => DashboardPageModel.FilterQuery(Request.Query,
         ("sort", column), ("dir", Sort == column && Descending ? "asc" : "desc"));
+
+    /// <summary>Another page of the table in the same sort.</summary>
+    public string PageNumberLink(int page) => DashboardPageModel.FilterQuery(Request.Query,
+        ("sort", Sort), ("dir", Descending ? "desc" : "asc"), ("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     public string SortMark(string column) => Sort != column ? "" : Descending ? " ▾" : " ▴";
 }

@@ -31,7 +31,7 @@ internal sealed class IndexModel(CurrentWorkspace current, OpsmeterDbContext db,
     [BindProperty(SupportsGet = true)]
     public string? CostStatus { get; set; }
 
-    public async Task<IActionResult> OnGetAsync(int page, CancellationToken ct)
+    public async Task<IActionResult> OnGetAsync([FromQuery(Name = "page")] int page, CancellationToken ct)
     {
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: "day");
         Filter = UsageFilterReader.Clamp(Filter, limits.Value.MaxRange);
