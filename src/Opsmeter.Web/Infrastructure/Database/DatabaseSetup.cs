@@ -59,7 +59,8 @@ internal static class DatabaseSetup
 
         var dataSource = dataSourceBuilder.Build();
         builder.Services.AddSingleton(dataSource);
-        builder.Services.AddDbContext<OpsmeterDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
+        builder.Services.AddDbContext<OpsmeterDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention()
+            .AddInterceptors(new UnstorableTextInterceptor()));
         return embedded;
     }
 
