@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Opsmeter.Web.Features.Audit;
 using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Pricing;
@@ -140,6 +141,7 @@ internal static class DemoData
             """, ct);
         var deleted = await db.LlmRequests.Where(r => r.WorkspaceId == workspaceId && r.DataMode == dataMode).ExecuteDeleteAsync(ct);
         await db.Database.ExecuteSqlAsync($"DELETE FROM usage_rollups WHERE workspace_id = {workspaceId} AND data_mode = {dataMode}", ct);
+        await db.Database.ExecuteSqlRawAsync(RollupGenerations.BumpWorkspace, [new NpgsqlParameter("workspace", workspaceId)], ct);
         audit.Add(workspaceId, AuditActions.DataDeleted, $"{dataMode} data", after: $"{deleted} {dataMode} events removed");
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);

@@ -22,7 +22,7 @@ internal static class DeleteWorkspace
     public static readonly IReadOnlyList<string> Tables =
     [
         "webhook_deliveries", "incidents", "webhook_channels", "budgets", "invitations", "workspace_members", "api_keys",
-        "reprice_runs", "price_audit", "model_prices", "usage_rollups", "ingest_keys", "llm_requests",
+        "reprice_runs", "price_audit", "model_prices", "usage_rollups", "usage_rollup_generations", "ingest_keys", "llm_requests",
     ];
 
     /// <summary>Tables with a <c>workspace_id</c> that keep the deleted workspace's rows, and why.</summary>

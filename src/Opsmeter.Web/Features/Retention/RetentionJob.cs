@@ -111,7 +111,8 @@ internal sealed class RetentionJob(NpgsqlDataSource dataSource, OpsmeterDbContex
                 """, w.Id, RetentionRules.KeyCutoff(now, w.RawRetentionDays), null, ct);
             // usage_rollups is partitioned by period: a ctid is unique only within a partition, the (tableoid, ctid) pair everywhere.
             // Weekly and monthly rows go with the daily row of their first day, so no figure counts a day the daily rows no longer hold.
-            var workspaceRollups = await DeleteInBatchesAsync("""
+            var workspaceRollups = await DeleteInBatchesAsync($"""
+                WITH bumped AS ({RollupGenerations.BumpWorkspace})
                 DELETE FROM usage_rollups WHERE (tableoid, ctid) IN (
                     SELECT tableoid, ctid FROM usage_rollups WHERE workspace_id = @workspace
                       AND ((period = 'h' AND bucket < @cutoff) OR (period IN ('d', 'w', 'm') AND bucket < @dailyCutoff)) LIMIT @batch)

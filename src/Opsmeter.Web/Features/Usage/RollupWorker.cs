@@ -69,7 +69,9 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         daily_many AS MATERIALIZED (
             SELECT p.workspace_id, d.dimension, p.day AS bucket, p.data_mode, p.environment, d.value, {UsageRollupSql.ColumnSums}
             FROM people p CROSS JOIN LATERAL (VALUES {Values("p", Dimensions.ManyValued)}) AS d(dimension, value)
-            GROUP BY 1, 2, 3, 4, 5, 6)
+            GROUP BY 1, 2, 3, 4, 5, 6),
+        -- In the same statement, so in the same transaction as the rows: kept sums of finished days go with the rows they summed.
+        bumped AS ({RollupGenerations.Bump("SELECT DISTINCT workspace_id, 1::bigint FROM combos WHERE hour < @finished")})
         {(subtract ? $", folded AS ({rows}) INSERT INTO usage_rollups ({columns}) SELECT workspace_id, dimension, period, bucket, data_mode, environment, value, {negated} FROM folded" : $"INSERT INTO usage_rollups ({columns}) {rows}")}
         ON CONFLICT (workspace_id, dimension, period, bucket, data_mode, environment, value) DO UPDATE SET
         {string.Join(", ", UsageRollupSql.Measures.Split(", ").Concat(UsageRollupSql.Buckets).Select(c => $"{c} = usage_rollups.{c} + EXCLUDED.{c}"))}
@@ -119,6 +121,7 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         unfold.Parameters.AddWithValue("workspace", workspaceId);
         unfold.Parameters.AddWithValue("ids", ids);
         unfold.Parameters.AddWithValue("below", below);
+        unfold.Parameters.AddWithValue("finished", DateTimeOffset.MaxValue); // re-pricing changes finished days: always moved on
         unfold.CommandTimeout = 300;
         await unfold.ExecuteNonQueryAsync(ct);
     }
@@ -152,6 +155,7 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
             fold.Parameters.AddWithValue("from", from);
             fold.Parameters.AddWithValue("below", below);
             fold.Parameters.AddWithValue("oldest", oldest);
+            fold.Parameters.AddWithValue("finished", RollupGenerations.WriterFinishedBefore(clock.GetUtcNow()));
             fold.CommandTimeout = 300;
             await fold.ExecuteNonQueryAsync(ct);
         }

@@ -23,7 +23,7 @@ internal static partial class UsageQueries
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var (below, rawFrom) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
+        var (below, rawFrom, _) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
         await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
         var (dimension, rollupKey) = RollupKey(groupBy);
         AddScope(command, workspaceId, current, dimension, below);

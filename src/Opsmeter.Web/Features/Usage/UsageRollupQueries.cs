@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using Npgsql;
+using Opsmeter.Web.Features.Events;
 
 namespace Opsmeter.Web.Features.Usage;
 
@@ -28,7 +29,7 @@ internal static partial class UsageQueries
         var byTime = IsTime(groupBy);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var (below, rawFrom) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
+        var (below, rawFrom, generation) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
         if (Plan(filter, groupBy, rawFrom) is not { } window)
         {
             // Give the connection back before the raw query takes one.
@@ -47,8 +48,20 @@ internal static partial class UsageQueries
         var sums = string.Join(", ", columns.Rollup.Split(", ")
             .Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint")); // null when no event in a group has a latency
         var costColumn = spendOnly ? 3 : 6;
-        var branches = window.Parts.Select((part, i) => Branch(part, i.ToString(CultureInfo.InvariantCulture), "", rollupKey, KeyExpression(groupBy),
+        // Rollup rows of finished days change only with the workspace's generation: their sums are read once per generation
+        // and kept, and each query sends them back as one branch instead of reading thousands of rows again.
+        var finishedBefore = filter.Now is { } now ? RollupGenerations.ReaderFinishedBefore(now) : DateTimeOffset.MinValue;
+        var finished = window.Parts.Where(p => p.Source == PartSource.Rollup && p.To <= finishedBefore).ToList();
+        var kept = finished.Count == 0 ? null
+            : await KeptSumsAsync(db, connection, transaction, workspaceId, filter, groupBy, generation, finished, ct);
+        var live = kept is null ? window.Parts : [.. window.Parts.Except(finished)];
+        var branches = live.Select((part, i) => Branch(part, i.ToString(CultureInfo.InvariantCulture), "", rollupKey, KeyExpression(groupBy),
             Scope(filter), columns));
+        if (kept is not null)
+        {
+            branches = branches.Prepend(KeptBranch(columns));
+        }
+
         var sql = $"""
             WITH src (key, {columns.Rollup}) AS (
             {string.Join("\nUNION ALL\n", branches)})
@@ -58,7 +71,15 @@ internal static partial class UsageQueries
             """;
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         AddScope(command, workspaceId, filter, dimension, below);
-        AddParts(command, window.Parts, "");
+        AddParts(command, live, "");
+        if (kept is not null)
+        {
+            command.Parameters.AddWithValue("kept_key", kept.Keys);
+            foreach (var column in columns.Rollup.Split(", "))
+            {
+                command.Parameters.AddWithValue("kept_" + column, kept.Columns[column]);
+            }
+        }
 
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -82,22 +103,91 @@ internal static partial class UsageQueries
     }
 
     /// <summary>
+    /// The sums per group of <paramref name="finished"/> (rollup parts over finished days) at the workspace's
+    /// <paramref name="generation"/>: kept from an earlier query, or read now in this query's snapshot, in which the
+    /// generation was read, and kept. Null when the dimension has more values than an entry keeps.
+    /// </summary>
+    private static async Task<FinishedSums?> KeptSumsAsync(NpgsqlDataSource db, NpgsqlConnection connection, NpgsqlTransaction transaction,
+        Guid workspaceId, UsageFilter filter, string groupBy, long generation, List<WindowPart> finished, CancellationToken ct)
+    {
+        var cache = FinishedSums.For(db);
+        var key = string.Join('|', workspaceId, generation, filter.DataMode, filter.Environment ?? "", groupBy,
+            string.Join(';', finished.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Period}{p.From.UtcTicks}-{p.To.UtcTicks}"))));
+        if (cache.TryGetValue(key, out FinishedSums? sums))
+        {
+            return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
+        }
+
+        var (dimension, rollupKey) = RollupKey(groupBy);
+        var branches = finished.Select((part, i) => Branch(part, "k" + i.ToString(CultureInfo.InvariantCulture), "", rollupKey, "", Scope(filter), AllColumns));
+        var names = AllColumns.Rollup.Split(", ");
+        await using var command = new NpgsqlCommand($"""
+            WITH src (key, {AllColumns.Rollup}) AS (
+            {string.Join("\nUNION ALL\n", branches)})
+            SELECT key, {string.Join(", ", names.Select(c => c == "cost_usd" ? "sum(cost_usd)" : $"sum({c})::bigint"))}
+            FROM src GROUP BY key
+            """, connection, transaction);
+        AddScope(command, workspaceId, filter, dimension, below: 0);
+        AddParts(command, finished, "k");
+        var keys = new List<string>();
+        var counts = names.Where(c => c != "cost_usd").ToDictionary(c => c, _ => new List<long>());
+        var cost = new List<decimal>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                if (keys.Count == FinishedSums.MaxGroups)
+                {
+                    // Too many to keep: a marker says so, and the parts are read from their rows each time.
+                    FinishedSums.Keep(cache, key, FinishedSums.TooMany);
+                    return null;
+                }
+
+                keys.Add(reader.GetString(0));
+
+                for (var i = 0; i < names.Length; i++)
+                {
+                    if (names[i] == "cost_usd")
+                    {
+                        cost.Add(reader.GetDecimal(i + 1));
+                    }
+                    else
+                    {
+                        counts[names[i]].Add(reader.GetInt64(i + 1));
+                    }
+                }
+            }
+        }
+
+        sums = new FinishedSums([.. keys], counts.ToDictionary(c => c.Key, c => (Array)c.Value.ToArray()).Append(KeyValuePair.Create("cost_usd", (Array)cost.ToArray()))
+            .ToDictionary());
+        FinishedSums.Keep(cache, key, sums);
+        return sums;
+    }
+
+    /// <summary>Kept sums (<see cref="KeptSumsAsync"/>) as a branch: the arrays sent as parameters, unnested into rows.</summary>
+    private static string KeptBranch(BranchColumns columns) =>
+        $"SELECT * FROM unnest(@kept_key::text[], {string.Join(", ", columns.Rollup.Split(", ").Select(c => $"@kept_{c}::{(c == "cost_usd" ? "numeric" : "bigint")}[]"))}) " +
+        $"AS kept(key, {columns.Rollup})";
+
+    /// <summary>
     /// One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the horizon goes in as a
     /// value so the planner sees how few rows the tail is and reads them by ingest_xid. Also where the workspace's raw events begin.
     /// </summary>
-    private static async Task<(long Below, DateTimeOffset? RawFrom)> ReadHorizonAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        Guid workspaceId, CancellationToken ct)
+    private static async Task<(long Below, DateTimeOffset? RawFrom, long Generation)> ReadHorizonAsync(NpgsqlConnection connection,
+        NpgsqlTransaction transaction, Guid workspaceId, CancellationToken ct)
     {
         // A custom plan each time: a cached generic plan cannot know that the tail is a few recent rows.
         await using var horizon = new NpgsqlCommand(
             "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'; " +
-            "SELECT processed_below_xid, (SELECT now() - make_interval(days => raw_retention_days) FROM workspaces WHERE id = @workspace) " +
+            "SELECT processed_below_xid, (SELECT now() - make_interval(days => raw_retention_days) FROM workspaces WHERE id = @workspace), " +
+            "coalesce((SELECT generation FROM usage_rollup_generations WHERE workspace_id = @workspace), 0) " +
             "FROM rollup_state WHERE name = 'usage'",
             connection, transaction);
         horizon.Parameters.AddWithValue("workspace", workspaceId);
         await using var state = await horizon.ExecuteReaderAsync(ct);
         await state.ReadAsync(ct);
-        return (state.GetInt64(0), state.IsDBNull(1) ? null : state.GetFieldValue<DateTimeOffset>(1));
+        return (state.GetInt64(0), state.IsDBNull(1) ? null : state.GetFieldValue<DateTimeOffset>(1), state.GetInt64(2));
     }
 
     /// <summary>

@@ -27,12 +27,12 @@ internal static class WebSetup
     {
         app.UseOpsmeterProxyDefaults(); // first: everything after sees the client's address and scheme
         app.UseSecurityHeaders();
+        app.UseStaticFiles(); // before the request log: a line per script and style of every page view would drown the page views
         // Outside the error pages: a request logs once, with the status its client got (a body that is not JSON logs 400,
         // not the 500 its exception would be before the handler answers it).
         app.UseOpsmeterRequestLogging();
         app.UseOpsmeterErrorPages();
         app.UseOpsmeterSwagger();
-        app.UseStaticFiles();
         app.UseRouting(); // explicit, after the error pages, so that their re-executed requests are routed again
         app.UseAuthentication();
         app.UseRateLimiter(); // after authentication: the per-key limit partitions by the key's id

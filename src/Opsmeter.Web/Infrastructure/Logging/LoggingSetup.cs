@@ -38,7 +38,7 @@ internal static class LoggingSetup
             o.GetLevel = (http, _, error) =>
                 error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : http.Response.StatusCode >= 400 ? LogEventLevel.Warning
-                : http.Request.Path.StartsWithSegments("/v1/ingest") || http.Request.Path.StartsWithSegments("/health") || IsStaticFile(http) ? LogEventLevel.Debug
+                : http.Request.Path.StartsWithSegments("/v1/ingest") || http.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
                 : LogEventLevel.Information;
             o.GetMessageTemplateProperties = (http, path, elapsedMs, status) =>
             [
@@ -48,10 +48,6 @@ internal static class LoggingSetup
                 new LogEventProperty("Elapsed", new ScalarValue(elapsedMs)),
             ];
         });
-
-    /// <summary>The dashboard's scripts, styles and images (wwwroot): a line each per page view would drown the page views.</summary>
-    private static bool IsStaticFile(HttpContext http) =>
-        http.Request.Path.StartsWithSegments("/css") || http.Request.Path.StartsWithSegments("/js") || http.Request.Path.StartsWithSegments("/vendor");
 
     /// <summary>An invitation link's token is a secret in the path (/invite/{token}): the log shows /invite/… instead.</summary>
     internal static string Redact(string path) =>

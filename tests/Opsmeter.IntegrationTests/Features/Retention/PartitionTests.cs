@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Opsmeter.IntegrationTests.Infrastructure;
+using Opsmeter.Web.Features.Events;
 using Opsmeter.Web.Features.Retention;
 using Opsmeter.Web.Features.Usage;
 using static Opsmeter.IntegrationTests.Infrastructure.HttpExtensions;
@@ -70,6 +71,7 @@ public sealed class PartitionTests : IAsyncLifetime, IDisposable
         explain.Parameters.AddWithValue("from", 0L);
         explain.Parameters.AddWithValue("below", long.MaxValue);
         explain.Parameters.AddWithValue("oldest", RollupWorker.UnfoldedFrom(DateTimeOffset.UtcNow, 30));
+        explain.Parameters.AddWithValue("finished", RollupGenerations.WriterFinishedBefore(DateTimeOffset.UtcNow));
         var plan = new List<string>();
         await using (var reader = await explain.ExecuteReaderAsync())
         {

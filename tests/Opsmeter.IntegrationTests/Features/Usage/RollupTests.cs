@@ -132,6 +132,54 @@ public sealed class RollupTests(OpsmeterApp app)
         Assert.Equal(505, totals.GetProperty("avgLatencyMs").GetDouble());
     }
 
+    [Fact]
+    public async Task Kept_sums_of_finished_days_follow_late_events_and_deleted_test_data()
+    {
+        // Finished days' rollup sums are kept per workspace generation (UsageRollupQueries.KeptSumsAsync): every change to
+        // those rows must reach the figures, however many times the same window was read before.
+        var ws = await app.CreateWorkspaceAsync();
+        var now = DateTimeOffset.UtcNow;
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        await IngestAsync(ws, now.AddDays(-3), "k", 200, days: 10);
+        await app.FoldAllAsync(ws.Id);
+        var window = $"from={Uri.EscapeDataString(today.AddDays(-20).ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(now.ToString("O", CultureInfo.InvariantCulture))}";
+
+        async Task AgreesWithRawAsync(string dataMode)
+        {
+            foreach (var groupBy in new[] { "model", "userId", "day" })
+            {
+                var metrics = await ws.Client.GetFromJsonAsync<JsonElement>($"/v1/metrics?groupBy={groupBy}&dataMode={dataMode}&{window}");
+                var raw = await app.WithDbAsync(db => db.LlmRequests
+                    .Where(r => r.WorkspaceId == ws.Id && r.OccurredAt >= today.AddDays(-20) && r.OccurredAt < now && r.DataMode == dataMode)
+                    .GroupBy(_ => 1).Select(g => new { Requests = g.Count(), Cost = g.Sum(r => r.CostUsd) }).SingleOrDefaultAsync());
+                Assert.Equal((raw?.Requests ?? 0, raw?.Cost ?? 0), (metrics.GetProperty("totals").GetProperty("requests").GetInt32(),
+                    metrics.GetProperty("totals").GetProperty("costUsd").GetDecimal()));
+                Assert.Equal(raw?.Requests ?? 0, metrics.GetProperty("rows").EnumerateArray().Sum(r => r.GetProperty("requests").GetInt32()));
+            }
+        }
+
+        await AgreesWithRawAsync("real"); // reads the finished days and keeps their sums
+        await AgreesWithRawAsync("real"); // from the kept sums
+
+        // A late event for a finished day: counted from the raw tail first, then from the day's rows once folded.
+        var late = new TestEvent { ExternalRequestId = "late", Model = "gpt-4o", UserId = "late-user", InputTokens = 1000, OccurredAt = today.AddDays(-6).AddHours(5) };
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest", late.Content())).StatusCode);
+        await AgreesWithRawAsync("real");
+        await app.FoldAllAsync(ws.Id);
+        await AgreesWithRawAsync("real");
+
+        // Test data of finished days, kept, then deleted with its rollups.
+        var tests = Enumerable.Range(0, 30).Select(i => new TestEvent
+        {
+            ExternalRequestId = $"t{i}", Model = "gpt-4o", UserId = $"u{i % 4}", DataMode = "test", OccurredAt = today.AddDays(-4 - (i % 5)).AddHours(3),
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(tests))).StatusCode);
+        await app.FoldAllAsync(ws.Id);
+        await AgreesWithRawAsync("test");
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.DeleteAsync("/v1/ingest/test-data")).StatusCode);
+        await AgreesWithRawAsync("test");
+    }
+
     private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count, int days = 25)
     {
         var random = new Random(count);

@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Caching.Memory;
+
+namespace Opsmeter.Web.Features.Usage;
+
+/// <summary>
+/// A window's rollup parts over finished days, summed per group, as they were at a workspace's rollup generation
+/// (<see cref="Events.RollupGenerations"/>): the columns of <see cref="UsageRollupSql.Measures"/> and
+/// <see cref="UsageRollupSql.Buckets"/>, one array per column, ready to be sent back to PostgreSQL as one branch of a query.
+/// </summary>
+internal sealed record FinishedSums(string[] Keys, IReadOnlyDictionary<string, Array> Columns)
+{
+    /// <summary>
+    /// Most groups one entry keeps; a dimension with more values is read from its rollup rows every time, so that one
+    /// workspace's million distinct users cannot take the cache (or the memory) of all.
+    /// </summary>
+    public const int MaxGroups = 100_000;
+
+    /// <summary>The entry of a window with more than <see cref="MaxGroups"/> groups.</summary>
+    public static readonly FinishedSums TooMany = new([], new Dictionary<string, Array>());
+
+    // Groups kept in all, over every entry (a group of 24 sums is ~250 bytes with its key: ~250 MB at most).
+    private const long Capacity = 1_000_000;
+
+    // One cache per data source, so per app: each test host, with its own database, has its own.
+    private static readonly ConditionalWeakTable<object, MemoryCache> Caches = [];
+
+    /// <summary>The cache of the app whose data source is <paramref name="owner"/>.</summary>
+    public static MemoryCache For(object owner) => Caches.GetValue(owner, _ => new MemoryCache(new MemoryCacheOptions { SizeLimit = Capacity }));
+
+    /// <summary>Keeps <paramref name="sums"/> under <paramref name="key"/>; an entry no request has used for an hour goes.</summary>
+    public static void Keep(MemoryCache cache, string key, FinishedSums sums) =>
+        cache.Set(key, sums, new MemoryCacheEntryOptions { Size = Math.Max(1, sums.Keys.Length), SlidingExpiration = TimeSpan.FromHours(1) });
+}
