@@ -7,9 +7,12 @@ using Opsmeter.Web.Infrastructure.Auth;
 
 namespace Opsmeter.Web.Features.Usage;
 
-/// <summary><c>Truncated</c>: there were more groups than <c>rows</c> holds (the largest by spend, or the first in time); the totals count them all.</summary>
+/// <summary>
+/// <c>Truncated</c>: there were more groups than <c>rows</c> holds (the largest by spend, or the first in time); the next
+/// ones are read by sending <c>NextCursor</c> back as <c>cursor</c>. The totals count every group, whatever the page or search.
+/// </summary>
 public sealed record MetricsResponse(DateTimeOffset From, DateTimeOffset To, string GroupBy, IReadOnlyList<UsageRow> Rows,
-    UsageRow Totals, long UnpricedRequests, bool Truncated);
+    UsageRow Totals, long UnpricedRequests, bool Truncated, string? NextCursor);
 
 /// <summary><c>GET /v1/metrics</c>: the dashboard's figures for machines, from the same <see cref="UsageQueries"/>.</summary>
 internal static class GetMetrics
@@ -19,6 +22,7 @@ internal static class GetMetrics
     {
         var (filter, groupBy, errors) = UsageFilterReader.Read(request.Query, clock.GetUtcNow(), defaultGroupBy: "endpointTag");
         UsageFilterReader.Bound(filter, limits.Value.MaxRange, errors);
+        var (limit, page) = ReadPage(request.Query, limits.Value.MaxGroups, errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -27,14 +31,43 @@ internal static class GetMetrics
         var workspaceId = user.WorkspaceId();
         // One row more than is answered tells whether there were more; the totals are a query of their own, over every group,
         // run alongside the groups on a connection of its own: the answer waits for the slower of the two, not their sum.
-        var maxGroups = limits.Value.MaxGroups;
-        var grouped = UsageQueries.GroupAsync(db, workspaceId, filter, groupBy, limit: maxGroups + 1, ct);
+        var grouped = UsageQueries.GroupAsync(db, workspaceId, filter, groupBy, limit: limit + 1, ct, page);
         var totalled = UsageQueries.TotalsAsync(db, workspaceId, filter, ct);
         await Task.WhenAll(grouped, totalled);
         var (rows, totals) = (grouped.Result, totalled.Result);
-        return TypedResults.Ok(new MetricsResponse(filter.From, filter.To, groupBy, [.. rows.Take(maxGroups)], totals, totals.UnpricedRequests,
-            Truncated: rows.Count > maxGroups));
+        var truncated = rows.Count > limit;
+        rows = [.. rows.Take(limit)];
+        return TypedResults.Ok(new MetricsResponse(filter.From, filter.To, groupBy, rows, totals, totals.UnpricedRequests,
+            truncated, truncated ? GroupCursor.After(rows[^1]).Encode() : null));
     }
+
+    /// <summary><c>limit</c> (1 to the group limit, which is the default), <c>cursor</c> (a <c>nextCursor</c>) and <c>search</c>, with field errors.</summary>
+    internal static (int Limit, GroupPage Page) ReadPage(IQueryCollection query, int maxGroups, Dictionary<string, string[]> errors)
+    {
+        var limit = maxGroups;
+        if (query["limit"].ToString() is { Length: > 0 } text
+            && !(int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) && limit >= 1 && limit <= maxGroups))
+        {
+            errors["limit"] = [$"limit must be a whole number from 1 to {maxGroups} (Opsmeter:Queries:MaxGroups)."];
+        }
+
+        GroupCursor? after = null;
+        if (query["cursor"].ToString() is { Length: > 0 } cursor && (after = GroupCursor.Decode(cursor)) is null)
+        {
+            errors["cursor"] = ["cursor must be a nextCursor of an earlier answer, unchanged."];
+        }
+
+        var search = query["search"].ToString() is { Length: > 0 } s ? s : null;
+        if (search is { Length: > MaxSearchLength } || search?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            errors["search"] = [$"search must be at most {MaxSearchLength} characters, without NUL."];
+        }
+
+        return (limit, new GroupPage(search, after));
+    }
+
+    /// <summary>The longest dimension value is 128 characters: a longer search can match nothing.</summary>
+    private const int MaxSearchLength = 256;
 }
 
 /// <summary>Reads the shared filter parameters (from, to, dataMode, environment, dimension values, groupBy) with field-keyed errors.</summary>

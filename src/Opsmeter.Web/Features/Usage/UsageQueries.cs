@@ -43,10 +43,13 @@ internal static partial class UsageQueries
         (await RouteAsync(db, workspaceId, filter, "total", limit: 1, ct).ToListAsync(ct)).SingleOrDefault()
         ?? new UsageRow("total", 0, 0, 0, 0, 0, 0, null, null, 0);
 
-    /// <summary>One row per value of <paramref name="groupBy"/>, by spend (or in time order for day and hour).</summary>
+    /// <summary>
+    /// One row per value of <paramref name="groupBy"/>, by spend (or in time order for day and hour), at most
+    /// <paramref name="limit"/>; <paramref name="page"/> narrows them to a search and to those after a cursor.
+    /// </summary>
     public static Task<List<UsageRow>> GroupAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
-        int limit, CancellationToken ct) =>
-        RouteAsync(db, workspaceId, filter, groupBy, limit, ct).ToListAsync(ct).AsTask();
+        int limit, CancellationToken ct, GroupPage? page = null) =>
+        RouteAsync(db, workspaceId, filter, groupBy, limit, ct, page: page).ToListAsync(ct).AsTask();
 
     /// <summary>
     /// Every value of <paramref name="groupBy"/> in the order of <see cref="GroupAsync"/>, read one row at a time: PostgreSQL
@@ -65,10 +68,32 @@ internal static partial class UsageQueries
         RouteAsync(db, workspaceId, filter, groupBy, limit, ct, spendOnly: true).ToListAsync(ct).AsTask();
 
     private static IAsyncEnumerable<UsageRow> RouteAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy, int? limit,
-        CancellationToken ct, bool spendOnly = false) =>
+        CancellationToken ct, bool spendOnly = false, GroupPage? page = null) =>
         filter.Dimensions is { Count: > 0 }
-            ? QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, ct, IsTime(groupBy))
-            : QueryRollupsAsync(db, workspaceId, filter, groupBy, limit, spendOnly, ct);
+            ? QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, page, ct, IsTime(groupBy))
+            : QueryRollupsAsync(db, workspaceId, filter, groupBy, limit, spendOnly, page, ct);
+
+    /// <summary>
+    /// The HAVING conditions of <paramref name="page"/> over a grouped query whose group key is <paramref name="key"/> and
+    /// whose spend is <paramref name="cost"/>: the cursor compares as the ORDER BY sorts, so pages neither repeat nor skip a row.
+    /// </summary>
+    private static string PageConditions(GroupPage? page, bool byTime, string key, string cost) =>
+        (page?.Search is null ? "" : $" AND strpos(lower({key}), lower(@search)) > 0") +
+        (page?.After is null ? "" : byTime ? $" AND {key} > @after_key" : $" AND ({cost} < @after_cost OR ({cost} = @after_cost AND {key} > @after_key))");
+
+    private static void AddPage(NpgsqlCommand command, GroupPage? page)
+    {
+        if (page?.Search is { } search)
+        {
+            command.Parameters.AddWithValue("search", search);
+        }
+
+        if (page?.After is { } after)
+        {
+            command.Parameters.AddWithValue("after_key", after.Key);
+            command.Parameters.AddWithValue("after_cost", after.CostUsd);
+        }
+    }
 
     /// <summary>" LIMIT n", or nothing for every row.</summary>
     private static string Limit(int? limit) =>
@@ -102,7 +127,7 @@ internal static partial class UsageQueries
     }
 
     private static async IAsyncEnumerable<UsageRow> QueryAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter,
-        string keyExpression, int? limit, [EnumeratorCancellation] CancellationToken ct, bool byTime = false)
+        string keyExpression, int? limit, GroupPage? page, [EnumeratorCancellation] CancellationToken ct, bool byTime = false)
     {
         var sql = new StringBuilder($"""
             SELECT {keyExpression} AS key, count(*), count(*) FILTER (WHERE status = 'error'),
@@ -116,7 +141,8 @@ internal static partial class UsageQueries
         AddFilter(command, sql, workspaceId, filter);
 
         sql.Append(System.Globalization.CultureInfo.InvariantCulture,
-            $" GROUP BY 1 HAVING count(*) > 0 ORDER BY {(byTime ? "1" : "6 DESC, 1")}{Limit(limit)}");
+            $" GROUP BY 1 HAVING count(*) > 0{PageConditions(page, byTime, keyExpression, "coalesce(sum(cost_usd), 0)")} ORDER BY {(byTime ? "1" : "6 DESC, 1")}{Limit(limit)}");
+        AddPage(command, page);
         command.CommandText = sql.ToString();
 
         await using var reader = await command.ExecuteReaderAsync(ct);

@@ -24,7 +24,7 @@ internal static partial class UsageQueries
     private static readonly BranchColumns SpendColumns = new("requests, cost_usd", "1, r.cost_usd", "-1, -r.cost_usd", "");
 
     private static async IAsyncEnumerable<UsageRow> QueryRollupsAsync(NpgsqlDataSource db, Guid workspaceId, UsageFilter filter, string groupBy,
-        int? limit, bool spendOnly, [EnumeratorCancellation] CancellationToken ct)
+        int? limit, bool spendOnly, GroupPage? page, [EnumeratorCancellation] CancellationToken ct)
     {
         var byTime = IsTime(groupBy);
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -35,7 +35,7 @@ internal static partial class UsageQueries
             // Give the connection back before the raw query takes one.
             await transaction.DisposeAsync();
             await connection.DisposeAsync();
-            await foreach (var row in QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, ct, byTime))
+            await foreach (var row in QueryAsync(db, workspaceId, filter, KeyExpression(groupBy), limit, page, ct, byTime))
             {
                 yield return row;
             }
@@ -66,12 +66,13 @@ internal static partial class UsageQueries
             WITH src (key, {columns.Rollup}) AS (
             {string.Join("\nUNION ALL\n", branches)})
             SELECT key, {sums}
-            FROM src GROUP BY key HAVING sum(requests) > 0
+            FROM src GROUP BY key HAVING sum(requests) > 0{PageConditions(page, byTime, "key", "coalesce(sum(cost_usd), 0)")}
             ORDER BY {(byTime ? "1" : $"{costColumn} DESC, 1")}{Limit(limit)}
             """;
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         AddScope(command, workspaceId, filter, dimension, below);
         AddParts(command, live, "");
+        AddPage(command, page);
         if (kept is not null)
         {
             command.Parameters.AddWithValue("kept_key", kept.Keys);

@@ -75,6 +75,29 @@ public sealed class DrillDownTests(OpsmeterApp app)
     }
 
     [Fact]
+    public async Task A_search_finds_values_beyond_the_first_page_in_any_case_and_keeps_itself_in_the_sort_and_page_links()
+    {
+        var ws = await app.CreateWorkspaceAsync();
+        var events = Enumerable.Range(0, 150).Select(n => new TestEvent
+        {
+            ExternalRequestId = $"s{n}", UserId = $"User-{n:000}", Model = "gpt-4o", InputTokens = 1000 + (n * 10), OutputTokens = 10,
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch([.. events]))).StatusCode);
+        using var person = await DashboardUser.SignedInAsync(app, ws.Id);
+
+        var (_, found) = await person.GetAsync("/Dashboard/Breakdown/userId?search=user-00");
+        var (_, none) = await person.GetAsync("/Dashboard/Breakdown/userId?search=nobody");
+
+        // User-000 … User-009 spend least: on the last page unsearched, the only rows searched.
+        Assert.Equal(10, Regex.Count(found, @">User-00\d<"));
+        Assert.DoesNotContain(">User-010<", found, StringComparison.Ordinal);
+        Assert.Contains("value=\"user-00\"", found, StringComparison.Ordinal); // the box shows what was searched
+        Assert.Contains("search=user-00&amp;sort=key", found, StringComparison.Ordinal); // sorting keeps the search
+        Assert.Contains("data-no-match", none, StringComparison.Ordinal);
+        Assert.Contains("Show all", none, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_row_drills_down_to_its_events_and_an_event_shows_its_price_and_cost_parts()
     {
         var (_, person) = await SeededAsync();

@@ -43,7 +43,14 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
 
     public int PageCount => Math.Max(1, (GroupCount + PageSize - 1) / PageSize);
 
-    public async Task<IActionResult> OnGetAsync(string dimension, string? sort, string? dir, [FromQuery(Name = "page")] int page, CancellationToken ct)
+    /// <summary>Part of a value to find (in any case), or null: the table then holds only the values that contain it.</summary>
+    public string? Search { get; private set; }
+
+    /// <summary>A value is at most 128 characters; a longer search is cut (it could match nothing more).</summary>
+    private const int MaxSearchLength = 256;
+
+    public async Task<IActionResult> OnGetAsync(string dimension, string? sort, string? dir, [FromQuery(Name = "page")] int page, string? search,
+        CancellationToken ct)
     {
         if (!Titles.ContainsKey(dimension))
         {
@@ -54,7 +61,9 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: dimension);
         Filter = UsageFilterReader.Clamp(Filter, limits.Value.MaxRange);
         var maxGroups = limits.Value.MaxGroups;
-        Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: maxGroups + 1, ct);
+        // PostgreSQL text holds no NUL, so no value contains one: dropped rather than refused.
+        Search = search?.Replace("\0", "", StringComparison.Ordinal).Trim() is { Length: > 0 } s ? s[..Math.Min(s.Length, MaxSearchLength)] : null;
+        Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: maxGroups + 1, ct, new GroupPage(Search));
         Truncated = Rows.Count > maxGroups;
         Rows = [.. Rows.Take(maxGroups)];
         Sort = sort is not null && Sorts.ContainsKey(sort) ? sort : "cost";
@@ -71,11 +80,16 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
 
     /// <summary>The link of a column header: sorts by it, flipping the direction when it is already the sort (from page 1).</summary>
     public string SortLink(string column) => DashboardPageModel.FilterQuery(Request.Query,
-        ("sort", column), ("dir", Sort == column && Descending ? "asc" : "desc"));
+        [.. Searched(), ("sort", column), ("dir", Sort == column && Descending ? "asc" : "desc")]);
 
     /// <summary>Another page of the table in the same sort.</summary>
     public string PageNumberLink(int page) => DashboardPageModel.FilterQuery(Request.Query,
-        ("sort", Sort), ("dir", Descending ? "desc" : "asc"), ("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        [.. Searched(), ("sort", Sort), ("dir", Descending ? "desc" : "asc"), ("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+
+    /// <summary>The table without the search, in the same sort.</summary>
+    public string ClearSearchLink => DashboardPageModel.FilterQuery(Request.Query, ("sort", Sort), ("dir", Descending ? "desc" : "asc"));
+
+    private IEnumerable<(string Name, string Value)> Searched() => Search is null ? [] : [("search", Search)];
 
     public string SortMark(string column) => Sort != column ? "" : Descending ? " ▾" : " ▴";
 }
