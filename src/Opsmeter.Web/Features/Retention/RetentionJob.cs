@@ -101,7 +101,9 @@ internal sealed class RetentionJob(NpgsqlDataSource dataSource, OpsmeterDbContex
         foreach (var w in workspaces)
         {
             var rawCutoff = RetentionRules.RawCutoff(now, w.RawRetentionDays);
-            var workspaceEvents = await DeleteInBatchesAsync("""
+            // Kept sums of finished days may hold folded raw events of an edge's hours (UsageRollupQueries.KeptSumsAsync).
+            var workspaceEvents = await DeleteInBatchesAsync($"""
+                WITH bumped AS ({RollupGenerations.BumpWorkspace})
                 DELETE FROM llm_requests WHERE (workspace_id, id, occurred_at) IN (
                     SELECT workspace_id, id, occurred_at FROM llm_requests WHERE workspace_id = @workspace AND occurred_at < @cutoff LIMIT @batch)
                 """, w.Id, rawCutoff, null, ct);

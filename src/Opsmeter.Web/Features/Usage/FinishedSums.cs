@@ -14,13 +14,14 @@ internal sealed record FinishedSums(string[] Keys, IReadOnlyDictionary<string, A
     /// Most groups one entry keeps; a dimension with more values is read from its rollup rows every time, so that one
     /// workspace's million distinct users cannot take the cache (or the memory) of all.
     /// </summary>
-    public const int MaxGroups = 100_000;
+    public const int MaxGroups = 50_000;
 
     /// <summary>The entry of a window with more than <see cref="MaxGroups"/> groups.</summary>
     public static readonly FinishedSums TooMany = new([], new Dictionary<string, Array>());
 
-    // Groups kept in all, over every entry (a group of 24 sums is ~250 bytes with its key: ~250 MB at most).
-    private const long Capacity = 1_000_000;
+    // Groups kept in all, over every entry: a group of 24 sums is ~270 bytes with its key, so ~55 MB at most, well inside the
+    // server's 400 MB (product.md); past it the least recently used entries go.
+    private const long Capacity = 200_000;
 
     // One cache per data source, so per app: each test host, with its own database, has its own.
     private static readonly ConditionalWeakTable<object, MemoryCache> Caches = [];

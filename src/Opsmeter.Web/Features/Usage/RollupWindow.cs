@@ -14,6 +14,9 @@ internal enum PartSource
 
     /// <summary>Raw events not folded in yet (the tail behind the rollup worker).</summary>
     Unfolded,
+
+    /// <summary>Raw events already folded in (a finished day's whole hours of a <see cref="Raw"/> edge; the rest are in the tail).</summary>
+    Folded,
 }
 
 /// <summary>One part of a window; <paramref name="Period"/> is 'h', 'd' or 'w' for rollup parts.</summary>
@@ -167,6 +170,41 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         return w1 < w2
             ? [new(PartSource.Rollup, start, w1, 'd'), new(PartSource.Rollup, w1, w2, 'w'), new(PartSource.Rollup, w2, end, 'd')]
             : [new(PartSource.Rollup, start, end, 'd')];
+    }
+
+    /// <summary>
+    /// The parts split at <paramref name="finishedBefore"/> (<see cref="Events.RollupGenerations.ReaderFinishedBefore"/>):
+    /// what stays the same until the workspace's rollup generation moves (rollup rows of finished days, and the folded raw
+    /// events of an edge's whole hours on a finished day), and what is read live (the rest, the edges' partial hours, and
+    /// the tail, which takes in the not-yet-folded events of the finished hours of a raw edge). Both together read exactly
+    /// what the parts read.
+    /// </summary>
+    public (List<WindowPart> Finished, List<WindowPart> Live) Split(DateTimeOffset finishedBefore)
+    {
+        var (finished, live) = (new List<WindowPart>(), new List<WindowPart>());
+        foreach (var part in Parts)
+        {
+            var (a, b) = (Ceiling(part.From, Hour), Floor(part.To, Hour));
+            if (part.To > finishedBefore || part.Source == PartSource.Unfolded || (part.Source != PartSource.Rollup && a >= b))
+            {
+                live.Add(part);
+            }
+            else if (part.Source == PartSource.Rollup)
+            {
+                finished.Add(part);
+            }
+            else
+            {
+                live.AddRange([part with { To = a }, part with { From = b }]);
+                finished.Add(part.Source == PartSource.Raw ? new(PartSource.Folded, a, b) : part with { From = a, To = b });
+                if (part.Source == PartSource.Raw)
+                {
+                    live.Add(new(PartSource.Unfolded, a, b));
+                }
+            }
+        }
+
+        return (finished, [.. live.Where(p => p.From < p.To)]);
     }
 
     /// <summary>How many rollup rows per value the parts read.</summary>

@@ -50,11 +50,10 @@ internal static partial class UsageQueries
         var costColumn = spendOnly ? 3 : 6;
         // Rollup rows of finished days change only with the workspace's generation: their sums are read once per generation
         // and kept, and each query sends them back as one branch instead of reading thousands of rows again.
-        var finishedBefore = filter.Now is { } now ? RollupGenerations.ReaderFinishedBefore(now) : DateTimeOffset.MinValue;
-        var finished = window.Parts.Where(p => p.Source == PartSource.Rollup && p.To <= finishedBefore).ToList();
+        var (finished, live) = window.Split(filter.Now is { } now ? RollupGenerations.ReaderFinishedBefore(now) : DateTimeOffset.MinValue);
         var kept = finished.Count == 0 ? null
-            : await KeptSumsAsync(db, connection, transaction, workspaceId, filter, groupBy, generation, finished, ct);
-        var live = kept is null ? window.Parts : [.. window.Parts.Except(finished)];
+            : await KeptSumsAsync(db, connection, transaction, workspaceId, filter, groupBy, generation, below, finished, ct);
+        live = kept is null ? [.. window.Parts] : live;
         var branches = live.Select((part, i) => Branch(part, i.ToString(CultureInfo.InvariantCulture), "", rollupKey, KeyExpression(groupBy),
             Scope(filter), columns));
         if (kept is not null)
@@ -109,26 +108,27 @@ internal static partial class UsageQueries
     /// generation was read, and kept. Null when the dimension has more values than an entry keeps.
     /// </summary>
     private static async Task<FinishedSums?> KeptSumsAsync(NpgsqlDataSource db, NpgsqlConnection connection, NpgsqlTransaction transaction,
-        Guid workspaceId, UsageFilter filter, string groupBy, long generation, List<WindowPart> finished, CancellationToken ct)
+        Guid workspaceId, UsageFilter filter, string groupBy, long generation, long below, List<WindowPart> finished, CancellationToken ct)
     {
         var cache = FinishedSums.For(db);
         var key = string.Join('|', workspaceId, generation, filter.DataMode, filter.Environment ?? "", groupBy,
-            string.Join(';', finished.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Period}{p.From.UtcTicks}-{p.To.UtcTicks}"))));
+            string.Join(';', finished.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Source}{p.Period}{p.From.UtcTicks}-{p.To.UtcTicks}"))));
         if (cache.TryGetValue(key, out FinishedSums? sums))
         {
             return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
         }
 
         var (dimension, rollupKey) = RollupKey(groupBy);
-        var branches = finished.Select((part, i) => Branch(part, "k" + i.ToString(CultureInfo.InvariantCulture), "", rollupKey, "", Scope(filter), AllColumns));
+        var branches = finished.Select((part, i) => Branch(part, "k" + i.ToString(CultureInfo.InvariantCulture), "", rollupKey, KeyExpression(groupBy),
+            Scope(filter), AllColumns));
         var names = AllColumns.Rollup.Split(", ");
         await using var command = new NpgsqlCommand($"""
             WITH src (key, {AllColumns.Rollup}) AS (
             {string.Join("\nUNION ALL\n", branches)})
-            SELECT key, {string.Join(", ", names.Select(c => c == "cost_usd" ? "sum(cost_usd)" : $"sum({c})::bigint"))}
+            SELECT key, {string.Join(", ", names.Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint"))}
             FROM src GROUP BY key
             """, connection, transaction);
-        AddScope(command, workspaceId, filter, dimension, below: 0);
+        AddScope(command, workspaceId, filter, dimension, below);
         AddParts(command, finished, "k");
         var keys = new List<string>();
         var counts = names.Where(c => c != "cost_usd").ToDictionary(c => c, _ => new List<long>());
@@ -223,7 +223,7 @@ internal static partial class UsageQueries
                 WHERE {scope} AND r.occurred_at >= @from{name} AND r.occurred_at < @to{name}{part.Source switch
                 {
                     PartSource.Unfolded => " AND r.ingest_xid >= @horizon",
-                    PartSource.FoldedSubtracted => " AND r.ingest_xid < @horizon",
+                    PartSource.FoldedSubtracted or PartSource.Folded => " AND r.ingest_xid < @horizon",
                     _ => "",
                 }}
                 """,

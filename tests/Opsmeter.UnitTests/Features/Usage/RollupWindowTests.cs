@@ -1,3 +1,4 @@
+using System.Globalization;
 using Opsmeter.Web.Features.Usage;
 
 namespace Opsmeter.UnitTests.Features.Usage;
@@ -155,4 +156,39 @@ public sealed class RollupWindowTests
         Assert.Null(RollupWindow.For(Utc(11, 4, 20), Utc(11, 5, 4), Now, dailyAllowed: true, hourlyAllowed: false));
         Assert.Null(RollupWindow.For(Now.AddMinutes(-40), Now, Now, dailyAllowed: true));
     }
+    [Theory]
+    [InlineData("2026-08-30T09:20:00Z", "2026-11-28T12:34:56Z", false)] // a 90-day preset of users: edge day as its row less the hours before
+    [InlineData("2026-08-30T16:20:00Z", "2026-11-28T12:34:56Z", false)] // the same later in the day: the edge's hours inside, raw
+    [InlineData("2026-09-03T05:10:00Z", "2026-11-20T17:45:00Z", false)] // a past range of users: both edges on finished days
+    [InlineData("2026-08-30T09:20:00Z", "2026-11-28T12:34:56Z", true)]  // a few-valued dimension: partial hours raw, hourly and daily rows
+    public void Split_at_the_finished_days_reads_exactly_what_the_parts_read(string from, string to, bool hourly)
+    {
+        var window = RollupWindow.For(DateTimeOffset.Parse(from, CultureInfo.InvariantCulture), DateTimeOffset.Parse(to, CultureInfo.InvariantCulture),
+            Now, dailyAllowed: true, hourlyAllowed: hourly)!;
+        var finishedBefore = new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero);
+
+        var (finished, live) = window.Split(finishedBefore);
+
+        Assert.NotEmpty(finished);
+        Assert.All(finished, p => Assert.True(p.To <= finishedBefore && p.Source is PartSource.Rollup or PartSource.Folded or PartSource.FoldedSubtracted));
+        Assert.All(finished.Where(p => p.Source != PartSource.Rollup), p => Assert.True(p.From.Minute == 0 && p.To.Minute == 0 && p.From.Second == 0));
+        // Read live, raw events of finished days are at most the partial hours at the edges.
+        Assert.All(live.Where(p => p.Source is PartSource.Raw or PartSource.FoldedSubtracted && p.To <= finishedBefore),
+            p => Assert.True(p.To - p.From < TimeSpan.FromHours(1)));
+        // At every instant, both count a folded and a not-yet-folded event the same number of times.
+        for (var t = window.Parts.Min(p => p.From).AddHours(-2); t < window.Parts.Max(p => p.To).AddHours(2); t = t.AddMinutes(5))
+        {
+            Assert.Equal(Counted(window.Parts, t), Counted([.. finished, .. live], t));
+        }
+    }
+
+    /// <summary>How many times the parts count an event at <paramref name="t"/>: one folded in already, and one not yet.</summary>
+    private static (int Folded, int Unfolded) Counted(IEnumerable<WindowPart> parts, DateTimeOffset t) =>
+        parts.Where(p => p.From <= t && t < p.To).Aggregate((Folded: 0, Unfolded: 0), (sum, p) => p.Source switch
+        {
+            PartSource.Rollup or PartSource.Folded => (sum.Folded + 1, sum.Unfolded),
+            PartSource.FoldedSubtracted => (sum.Folded - 1, sum.Unfolded),
+            PartSource.Unfolded => (sum.Folded, sum.Unfolded + 1),
+            _ => (sum.Folded + 1, sum.Unfolded + 1),
+        });
 }
