@@ -185,13 +185,22 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         foreach (var part in Parts)
         {
             var (a, b) = (Ceiling(part.From, Hour), Floor(part.To, Hour));
-            if (part.To > finishedBefore || part.Source == PartSource.Unfolded || (part.Source != PartSource.Rollup && a >= b))
+            if (part.Source == PartSource.Rollup && part.From < finishedBefore)
+            {
+                // A run of rows reaching the present (the months up to the current one) is finished up to its last whole unit.
+                var cut = part.To <= finishedBefore ? part.To : part.Period switch
+                {
+                    'h' => Floor(finishedBefore, Hour),
+                    'd' => Floor(finishedBefore, Day),
+                    'w' => Floor(finishedBefore, Week),
+                    _ => FloorMonth(finishedBefore),
+                };
+                finished.Add(part with { To = cut });
+                live.Add(part with { From = cut });
+            }
+            else if (part.To > finishedBefore || part.Source is PartSource.Unfolded or PartSource.Rollup || a >= b)
             {
                 live.Add(part);
-            }
-            else if (part.Source == PartSource.Rollup)
-            {
-                finished.Add(part);
             }
             else
             {
@@ -204,7 +213,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
             }
         }
 
-        return (finished, [.. live.Where(p => p.From < p.To)]);
+        return ([.. finished.Where(p => p.From < p.To)], [.. live.Where(p => p.From < p.To)]);
     }
 
     /// <summary>How many rollup rows per value the parts read.</summary>

@@ -171,6 +171,8 @@ public sealed class RollupWindowTests
 
         Assert.NotEmpty(finished);
         Assert.All(finished, p => Assert.True(p.To <= finishedBefore && p.Source is PartSource.Rollup or PartSource.Folded or PartSource.FoldedSubtracted));
+        // Of the rollup rows, only those of the present's unit (its day, week or month) are read live.
+        Assert.All(live.Where(p => p.Source == PartSource.Rollup), p => Assert.True(p.From >= finishedBefore.AddDays(-31)));
         Assert.All(finished.Where(p => p.Source != PartSource.Rollup), p => Assert.True(p.From.Minute == 0 && p.To.Minute == 0 && p.From.Second == 0));
         // Read live, raw events of finished days are at most the partial hours at the edges.
         Assert.All(live.Where(p => p.Source is PartSource.Raw or PartSource.FoldedSubtracted && p.To <= finishedBefore),
