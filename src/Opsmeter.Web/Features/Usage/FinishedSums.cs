@@ -26,6 +26,21 @@ internal sealed record FinishedSums(string[] Keys, IReadOnlyDictionary<string, A
     // One cache per data source, so per app: each test host, with its own database, has its own.
     private static readonly ConditionalWeakTable<object, MemoryCache> Caches = [];
 
+    /// <summary>These sums for <paramref name="keys"/> alone (the ranked rows of an answer), in the same column layout.</summary>
+    public FinishedSums Only(IReadOnlyCollection<string> keys)
+    {
+        var wanted = keys.ToHashSet(StringComparer.Ordinal);
+        var at = Enumerable.Range(0, Keys.Length).Where(i => wanted.Contains(Keys[i])).ToArray();
+        return new FinishedSums([.. at.Select(i => Keys[i])], Columns.ToDictionary(c => c.Key, c => Pick(c.Value, at)));
+    }
+
+    private static Array Pick(Array column, int[] at) => column switch
+    {
+        long[] counts => at.Select(i => counts[i]).ToArray(),
+        decimal[] amounts => at.Select(i => amounts[i]).ToArray(),
+        _ => throw new InvalidOperationException($"A kept column of {column.GetType()}."),
+    };
+
     /// <summary>The cache of the app whose data source is <paramref name="owner"/>.</summary>
     public static MemoryCache For(object owner) => Caches.GetValue(owner, _ => new MemoryCache(new MemoryCacheOptions { SizeLimit = Capacity }));
 

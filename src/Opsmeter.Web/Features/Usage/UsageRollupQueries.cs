@@ -43,17 +43,75 @@ internal static partial class UsageQueries
             yield break;
         }
 
-        var (dimension, rollupKey) = RollupKey(groupBy);
-        var columns = spendOnly ? SpendColumns : AllColumns;
-        var sums = string.Join(", ", columns.Rollup.Split(", ")
-            .Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint")); // null when no event in a group has a latency
-        var costColumn = spendOnly ? 3 : 6;
         // Rollup rows of finished days change only with the workspace's generation: their sums are read once per generation
         // and kept, and each query sends them back as one branch instead of reading thousands of rows again.
         var (finished, live) = window.Split(filter.Now is { } now ? RollupGenerations.ReaderFinishedBefore(now) : DateTimeOffset.MinValue);
         var kept = finished.Count == 0 ? null
             : await KeptSumsAsync(db, connection, transaction, workspaceId, filter, groupBy, generation, below, finished, ct);
         live = kept is null ? [.. window.Parts] : live;
+        var order = $"GROUP BY key HAVING sum(requests) > 0{PageConditions(page, byTime, "key", "coalesce(sum(cost_usd), 0)")} " +
+            $"ORDER BY {(byTime ? "1" : $"{(spendOnly || limit is not null ? 3 : 6)} DESC, 1")}{Limit(limit)}";
+        if (spendOnly || byTime || limit is null)
+        {
+            await using var command = GroupCommand(connection, transaction, workspaceId, filter, groupBy, below, live, kept,
+                spendOnly ? SpendColumns : AllColumns, order);
+            AddPage(command, page);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                yield return ReadRow(reader, spendOnly);
+            }
+
+            yield break;
+        }
+
+        // Ranking needs every group's spend, but only the answer's rows need all 24 sums: the groups are ranked on two sums
+        // first, then the rest is summed for the ranked keys alone, in the same snapshot.
+        var ranked = new List<string>();
+        await using (var rank = GroupCommand(connection, transaction, workspaceId, filter, groupBy, below, live, kept, SpendColumns, order))
+        {
+            AddPage(rank, page);
+            await using var reader = await rank.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                ranked.Add(reader.GetString(0));
+            }
+        }
+
+        if (ranked.Count == 0)
+        {
+            yield break;
+        }
+
+        var rows = new Dictionary<string, UsageRow>(StringComparer.Ordinal);
+        await using (var sum = GroupCommand(connection, transaction, workspaceId, filter, groupBy, below, live, kept?.Only(ranked), AllColumns,
+            "WHERE key = ANY(@ranked) GROUP BY key"))
+        {
+            sum.Parameters.AddWithValue("ranked", ranked.ToArray());
+            await using var reader = await sum.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var row = ReadRow(reader, spendOnly: false);
+                rows[row.Key] = row;
+            }
+        }
+
+        foreach (var key in ranked)
+        {
+            yield return rows[key];
+        }
+    }
+
+    /// <summary>
+    /// One grouped query over the live parts and the kept sums: <c>SELECT key, sums FROM src {tail}</c>, where
+    /// <paramref name="tail"/> groups (and orders); the page's parameters are added by the caller where its tail uses them.
+    /// </summary>
+    private static NpgsqlCommand GroupCommand(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId, UsageFilter filter,
+        string groupBy, long below, IReadOnlyList<WindowPart> live, FinishedSums? kept, BranchColumns columns, string tail)
+    {
+        var (dimension, rollupKey) = RollupKey(groupBy);
+        var sums = string.Join(", ", columns.Rollup.Split(", ")
+            .Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint")); // null when no event in a group has a latency
         var branches = live.Select((part, i) => Branch(part, i.ToString(CultureInfo.InvariantCulture), "", rollupKey, KeyExpression(groupBy),
             Scope(filter), columns));
         if (kept is not null)
@@ -61,17 +119,14 @@ internal static partial class UsageQueries
             branches = branches.Prepend(KeptBranch(columns));
         }
 
-        var sql = $"""
+        var command = new NpgsqlCommand($"""
             WITH src (key, {columns.Rollup}) AS (
             {string.Join("\nUNION ALL\n", branches)})
             SELECT key, {sums}
-            FROM src GROUP BY key HAVING sum(requests) > 0{PageConditions(page, byTime, "key", "coalesce(sum(cost_usd), 0)")}
-            ORDER BY {(byTime ? "1" : $"{costColumn} DESC, 1")}{Limit(limit)}
-            """;
-        await using var command = new NpgsqlCommand(sql, connection, transaction);
+            FROM src {tail}
+            """, connection, transaction);
         AddScope(command, workspaceId, filter, dimension, below);
         AddParts(command, live, "");
-        AddPage(command, page);
         if (kept is not null)
         {
             command.Parameters.AddWithValue("kept_key", kept.Keys);
@@ -81,25 +136,25 @@ internal static partial class UsageQueries
             }
         }
 
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            if (spendOnly)
-            {
-                var (count, spend) = (reader.GetInt64(1), reader.GetDecimal(2));
-                yield return Row(reader.GetString(0), count, 0, 0, 0, spend);
-                continue;
-            }
+        return command;
+    }
 
-            var latencyCount = reader.GetInt64(7);
-            var buckets = Enumerable.Range(9, UsageRollupSql.Buckets.Length).Select(reader.GetInt64).ToArray();
-            yield return Row(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetDecimal(5)) with
-            {
-                AvgLatencyMs = latencyCount == 0 ? null : Math.Round((double)reader.GetInt64(8) / latencyCount, 1),
-                P95LatencyMs = UsageRollupSql.P95(buckets),
-                UnpricedRequests = reader.GetInt64(6),
-            };
+    /// <summary>A row of <see cref="GroupCommand"/>: requests and spend only, or every sum.</summary>
+    private static UsageRow ReadRow(NpgsqlDataReader reader, bool spendOnly)
+    {
+        if (spendOnly)
+        {
+            return Row(reader.GetString(0), reader.GetInt64(1), 0, 0, 0, reader.GetDecimal(2));
         }
+
+        var latencyCount = reader.GetInt64(7);
+        var buckets = Enumerable.Range(9, UsageRollupSql.Buckets.Length).Select(reader.GetInt64).ToArray();
+        return Row(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetDecimal(5)) with
+        {
+            AvgLatencyMs = latencyCount == 0 ? null : Math.Round((double)reader.GetInt64(8) / latencyCount, 1),
+            P95LatencyMs = UsageRollupSql.P95(buckets),
+            UnpricedRequests = reader.GetInt64(6),
+        };
     }
 
     /// <summary>
