@@ -35,7 +35,7 @@ internal static class JobsSetup
         if (builder.Configuration.GetValue("Jobs:RunServer", true))
         {
             // Recurring jobs are looked for every 15 s by default; an evaluation more often than that needs a closer look.
-            var evaluateEvery = builder.Configuration.GetValue($"{EvaluationOptions.Section}:EvaluateEverySeconds", 60);
+            var evaluateEvery = (builder.Configuration.GetSection(EvaluationOptions.Section).Get<EvaluationOptions>() ?? new()).EvaluateEverySeconds;
             var polling = TimeSpan.FromSeconds(Math.Clamp(evaluateEvery, 1, 15));
             // Two workers: the jobs are short and mostly wait on PostgreSQL or HTTP; more would take cores from ingest.
             builder.Services.AddHangfireServer(o =>
