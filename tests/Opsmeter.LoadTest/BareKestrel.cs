@@ -15,6 +15,10 @@ namespace Opsmeter.LoadTest;
 /// </summary>
 internal static class BareKestrel
 {
+    /// <summary>Starts this program as the bare server (<c>bare-server</c>) on a free loopback port, as its own process.</summary>
+    public static Task<(OpsmeterProcess App, Uri Address)> StartProcessAsync() => OpsmeterProcess.StartAsync(
+        Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), ["bare-server", "http://127.0.0.1:0"], new Dictionary<string, string?>());
+
     public static async Task RunAsync(string url)
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -29,8 +29,7 @@ internal static class Benchmark
 
         var (opsmeter, opsmeterUrl) = await OpsmeterProcess.StartAsync(environment);
         await using var _ = opsmeter;
-        var (bare, bareUrl) = await OpsmeterProcess.StartAsync(
-            Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), ["bare-server", "http://127.0.0.1:0"], new Dictionary<string, string?>());
+        var (bare, bareUrl) = await BareKestrel.StartProcessAsync();
         await using var __ = bare;
 
         Console.Error.WriteLine($"Opsmeter at {opsmeterUrl}, bare Kestrel at {bareUrl}, PostgreSQL: {database.Description}");

@@ -122,8 +122,7 @@ internal static partial class DashboardBenchmark
     /// </summary>
     private static async Task<(double KestrelRequestsPerSecond, double ReferenceQueryMs)> CalibrateAsync(NpgsqlDataSource db)
     {
-        var (bare, bareUrl) = await OpsmeterProcess.StartAsync(
-            Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), ["bare-server", "http://127.0.0.1:0"], new Dictionary<string, string?>());
+        var (bare, bareUrl) = await BareKestrel.StartProcessAsync();
         PhaseResult kestrel;
         await using (bare)
         {

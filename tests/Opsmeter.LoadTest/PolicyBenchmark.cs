@@ -23,8 +23,7 @@ internal static class PolicyBenchmark
             ["Serilog__MinimumLevel__Default"] = "Warning",
         });
         await using var _ = opsmeter;
-        var (bare, bareUrl) = await OpsmeterProcess.StartAsync(
-            Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), ["bare-server", "http://127.0.0.1:0"], new Dictionary<string, string?>());
+        var (bare, bareUrl) = await BareKestrel.StartProcessAsync();
         await using var __ = bare;
 
         using (var client = new HttpClient { BaseAddress = opsmeterUrl })
