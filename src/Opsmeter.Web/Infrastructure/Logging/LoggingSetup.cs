@@ -35,6 +35,9 @@ internal static class LoggingSetup
     public static IApplicationBuilder UseOpsmeterRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(o =>
         {
+            // This host's own logger: without it the middleware writes to the static Log.Logger, which the last host built in
+            // the process owns (several test hosts run at once; RequestLogTests missed its line when another started later).
+            o.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             o.GetLevel = (http, _, error) =>
                 error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : http.Response.StatusCode >= 400 ? LogEventLevel.Warning
