@@ -58,16 +58,13 @@ internal static class GetMetrics
         }
 
         var search = query["search"].ToString() is { Length: > 0 } s ? s : null;
-        if (search is { Length: > MaxSearchLength } || search?.Contains('\0', StringComparison.Ordinal) == true)
+        if (search is { Length: > GroupPage.MaxSearchLength } || search?.Contains('\0', StringComparison.Ordinal) == true)
         {
-            errors["search"] = [$"search must be at most {MaxSearchLength} characters, without NUL."];
+            errors["search"] = [$"search must be at most {GroupPage.MaxSearchLength} characters, without NUL."];
         }
 
         return (limit, new GroupPage(search, after));
     }
-
-    /// <summary>The longest dimension value is 128 characters: a longer search can match nothing.</summary>
-    private const int MaxSearchLength = 256;
 }
 
 /// <summary>Reads the shared filter parameters (from, to, dataMode, environment, dimension values, groupBy) with field-keyed errors.</summary>

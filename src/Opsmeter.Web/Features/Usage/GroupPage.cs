@@ -8,7 +8,11 @@ namespace Opsmeter.Web.Features.Usage;
 /// Which groups of a grouped answer to read: those whose key contains <paramref name="Search"/> (in any case), and only
 /// those after <paramref name="After"/> in the answer's order (by spend, then key; by key for day and hour).
 /// </summary>
-public sealed record GroupPage(string? Search = null, GroupCursor? After = null);
+public sealed record GroupPage(string? Search = null, GroupCursor? After = null)
+{
+    /// <summary>The longest search: a dimension value is at most 128 characters, so a longer one can match nothing.</summary>
+    public const int MaxSearchLength = 256;
+}
 
 /// <summary>Where a page of groups ended: its last row's spend and key. Sent to clients as an opaque string.</summary>
 public sealed record GroupCursor(decimal CostUsd, string Key)

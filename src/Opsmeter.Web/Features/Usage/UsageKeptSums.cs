@@ -22,18 +22,9 @@ internal static partial class UsageQueries
             return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
         }
 
-        var (dimension, rollupKey) = RollupKey(groupBy);
-        var branches = finished.Select((part, i) => Branch(part, "k" + i.ToString(CultureInfo.InvariantCulture), "", rollupKey, KeyExpression(groupBy),
-            Scope(filter), AllColumns));
         var names = AllColumns.Rollup.Split(", ");
-        await using var command = new NpgsqlCommand($"""
-            WITH src (key, {AllColumns.Rollup}) AS (
-            {string.Join("\nUNION ALL\n", branches)})
-            SELECT key, {string.Join(", ", names.Select(c => c == "cost_usd" ? "coalesce(sum(cost_usd), 0)" : $"coalesce(sum({c}), 0)::bigint"))}
-            FROM src GROUP BY key
-            """, connection, transaction);
-        AddScope(command, workspaceId, filter, dimension, below);
-        AddParts(command, finished, "k");
+        await using var command = GroupCommand(connection, transaction, workspaceId, filter, groupBy, below, finished, kept: null, AllColumns,
+            "GROUP BY key");
         var keys = new List<string>();
         var counts = names.Where(c => c != "cost_usd").ToDictionary(c => c, _ => new List<long>());
         var cost = new List<decimal>();

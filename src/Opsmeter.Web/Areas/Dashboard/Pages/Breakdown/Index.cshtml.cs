@@ -46,9 +46,6 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
     /// <summary>Part of a value to find (in any case), or null: the table then holds only the values that contain it.</summary>
     public string? Search { get; private set; }
 
-    /// <summary>A value is at most 128 characters; a longer search is cut (it could match nothing more).</summary>
-    private const int MaxSearchLength = 256;
-
     public async Task<IActionResult> OnGetAsync(string dimension, string? sort, string? dir, [FromQuery(Name = "page")] int page, string? search,
         CancellationToken ct)
     {
@@ -61,8 +58,8 @@ internal sealed class IndexModel(CurrentWorkspace current, NpgsqlDataSource data
         (Filter, _, _) = UsageFilterReader.Read(Request.Query, clock.GetUtcNow(), defaultGroupBy: dimension);
         Filter = UsageFilterReader.Clamp(Filter, limits.Value.MaxRange);
         var maxGroups = limits.Value.MaxGroups;
-        // PostgreSQL text holds no NUL, so no value contains one: dropped rather than refused.
-        Search = search?.Replace("\0", "", StringComparison.Ordinal).Trim() is { Length: > 0 } s ? s[..Math.Min(s.Length, MaxSearchLength)] : null;
+        // PostgreSQL text holds no NUL, so no value contains one: dropped rather than refused; a search too long is cut.
+        Search = search?.Replace("\0", "", StringComparison.Ordinal).Trim() is { Length: > 0 } s ? s[..Math.Min(s.Length, GroupPage.MaxSearchLength)] : null;
         Rows = await UsageQueries.GroupAsync(data, Membership.WorkspaceId, Filter, dimension, limit: maxGroups + 1, ct, new GroupPage(Search));
         Truncated = Rows.Count > maxGroups;
         Rows = [.. Rows.Take(maxGroups)];
