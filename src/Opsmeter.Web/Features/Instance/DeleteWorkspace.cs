@@ -29,6 +29,7 @@ internal static class DeleteWorkspace
     public static readonly IReadOnlyDictionary<string, string> Kept = new Dictionary<string, string>
     {
         ["audit_log"] = "append-only (a trigger refuses DELETE): the instance keeps the record of what happened in a deleted workspace",
+        ["rollup_pending"] = "when its events were written, not what they were (RollupWorker): the rollup worker's next pass, seconds later, deletes the rows",
     };
 
     /// <summary>Deleting millions of events takes longer than a query's usual 30 seconds.</summary>

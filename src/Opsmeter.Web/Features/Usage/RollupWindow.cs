@@ -216,6 +216,17 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         return ([.. finished.Where(p => p.From < p.To)], [.. live.Where(p => p.From < p.To)]);
     }
 
+    /// <summary>
+    /// <paramref name="parts"/> with each tail part (<see cref="PartSource.Unfolded"/>) cut to start at
+    /// <paramref name="unfoldedFrom"/>, the oldest time of an event not folded in yet, and left out when there is none (null)
+    /// or it is past the part: no event of the tail is older, so the parts still read exactly the same events.
+    /// </summary>
+    public static List<WindowPart> CutTail(IEnumerable<WindowPart> parts, DateTimeOffset? unfoldedFrom) =>
+        [.. parts.Select(p => p.Source != PartSource.Unfolded ? p
+                : unfoldedFrom is { } oldest ? p with { From = oldest > p.From ? oldest : p.From }
+                : p with { From = p.To })
+            .Where(p => p.From < p.To)];
+
     /// <summary>How many rollup rows per value the parts read.</summary>
     private static int Rows(IEnumerable<WindowPart> parts) => parts.Sum(p => p.Period switch
     {

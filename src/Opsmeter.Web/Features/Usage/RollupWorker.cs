@@ -12,7 +12,9 @@ namespace Opsmeter.Web.Features.Usage;
 /// the last pass: PostgreSQL's snapshot horizon (<c>pg_snapshot_xmin</c>) is the lowest transaction id still
 /// running, so every row with a lower <c>ingest_xid</c> is final. The sums and the new horizon are written
 /// in one transaction, so a crash never counts an event twice or loses one; on several nodes the row lock
-/// on rollup_state lets one pass run at a time. Queries add the events not folded in yet from the raw table.
+/// on rollup_state lets one pass run at a time. Queries add the events not folded in yet from the raw table, from the
+/// oldest time such an event has: a trigger on llm_requests registers, for each statement that inserts or updates events,
+/// its transaction id and each workspace's oldest <c>occurred_at</c> (table rollup_pending), and a pass forgets what it folded.
 /// </summary>
 internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, IConfiguration configuration, ILogger<RollupWorker> logger)
     : BackgroundService
@@ -160,7 +162,10 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
             await fold.ExecuteNonQueryAsync(ct);
         }
 
-        await using (var advance = new NpgsqlCommand("UPDATE rollup_state SET processed_below_xid = @below WHERE name = 'usage'", connection, transaction))
+        // The registry of events not folded in yet (rollup_pending, filled by a trigger on llm_requests) forgets the ones folded now.
+        await using (var advance = new NpgsqlCommand(
+            "UPDATE rollup_state SET processed_below_xid = @below WHERE name = 'usage'; DELETE FROM rollup_pending WHERE ingest_xid < @below",
+            connection, transaction))
         {
             advance.Parameters.AddWithValue("below", below);
             await advance.ExecuteNonQueryAsync(ct);

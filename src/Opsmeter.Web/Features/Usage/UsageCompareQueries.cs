@@ -23,7 +23,7 @@ internal static partial class UsageQueries
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var (below, rawFrom, _) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
+        var (below, rawFrom, _, unfoldedFrom) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
         await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
         var (dimension, rollupKey) = RollupKey(groupBy);
         AddScope(command, workspaceId, current, dimension, below);
@@ -37,7 +37,9 @@ internal static partial class UsageQueries
         }
 
         IReadOnlyList<WindowPart> Parts(UsageFilter window) =>
-            current.Dimensions is not { Count: > 0 } && Plan(window, groupBy, rawFrom) is { } plan ? plan.Parts : [new(PartSource.Raw, window.From, window.To)];
+            current.Dimensions is not { Count: > 0 } && Plan(window, groupBy, rawFrom) is { } plan
+                ? RollupWindow.CutTail(plan.Parts, unfoldedFrom)
+                : [new(PartSource.Raw, window.From, window.To)];
         var (now, before) = (Parts(current), Parts(baseline));
         AddParts(command, now, "c");
         AddParts(command, before, "b");

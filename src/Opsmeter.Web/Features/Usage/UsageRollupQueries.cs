@@ -29,7 +29,7 @@ internal static partial class UsageQueries
         var byTime = IsTime(groupBy);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
-        var (below, rawFrom, generation) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
+        var (below, rawFrom, generation, unfoldedFrom) = await ReadHorizonAsync(connection, transaction, workspaceId, ct);
         if (Plan(filter, groupBy, rawFrom) is not { } window)
         {
             // Give the connection back before the raw query takes one.
@@ -48,7 +48,7 @@ internal static partial class UsageQueries
         var (finished, live) = window.Split(filter.Now is { } now ? RollupGenerations.ReaderFinishedBefore(now) : DateTimeOffset.MinValue);
         var kept = finished.Count == 0 ? null
             : await KeptSumsAsync(db, connection, transaction, workspaceId, filter, groupBy, generation, below, finished, ct);
-        live = kept is null ? [.. window.Parts] : live;
+        live = RollupWindow.CutTail(kept is null ? window.Parts : live, unfoldedFrom);
         var order = $"GROUP BY key HAVING sum(requests) > 0{PageConditions(page, byTime, "key", "coalesce(sum(cost_usd), 0)")} " +
             $"ORDER BY {(byTime ? "1" : $"{(spendOnly || limit is not null ? 3 : 6)} DESC, 1")}{Limit(limit)}";
         if (spendOnly || byTime || limit is null)
@@ -157,24 +157,37 @@ internal static partial class UsageQueries
         };
     }
 
+    /// <summary>What a usage query reads first, in its snapshot (<see cref="ReadHorizonAsync"/>).</summary>
+    /// <param name="Below">The rollup horizon: events with a lower <c>ingest_xid</c> are in the rollups.</param>
+    /// <param name="RawFrom">Where the workspace's raw events begin (its raw retention); null when it has no retention.</param>
+    /// <param name="Generation">The workspace's rollup generation (<see cref="RollupGenerations"/>).</param>
+    /// <param name="UnfoldedFrom">
+    /// The oldest <c>occurred_at</c> among the workspace's events not folded in yet (table rollup_pending), null when there
+    /// are none: the tail is read from there on, so it touches the partitions of the days that have such events, not all.
+    /// </param>
+    private sealed record Horizon(long Below, DateTimeOffset? RawFrom, long Generation, DateTimeOffset? UnfoldedFrom);
+
     /// <summary>
     /// One snapshot for the horizon and the rollups, so an event is counted in exactly one of them; the horizon goes in as a
-    /// value so the planner sees how few rows the tail is and reads them by ingest_xid. Also where the workspace's raw events begin.
+    /// value so the planner sees how few rows the tail is and reads them by ingest_xid. Also where the workspace's raw events
+    /// begin, and where its events not folded in yet do.
     /// </summary>
-    private static async Task<(long Below, DateTimeOffset? RawFrom, long Generation)> ReadHorizonAsync(NpgsqlConnection connection,
-        NpgsqlTransaction transaction, Guid workspaceId, CancellationToken ct)
+    private static async Task<Horizon> ReadHorizonAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
+        CancellationToken ct)
     {
         // A custom plan each time: a cached generic plan cannot know that the tail is a few recent rows.
         await using var horizon = new NpgsqlCommand(
             "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL work_mem = '64MB'; " +
             "SELECT processed_below_xid, (SELECT now() - make_interval(days => raw_retention_days) FROM workspaces WHERE id = @workspace), " +
-            "coalesce((SELECT generation FROM usage_rollup_generations WHERE workspace_id = @workspace), 0) " +
+            "coalesce((SELECT generation FROM usage_rollup_generations WHERE workspace_id = @workspace), 0), " +
+            "(SELECT min(oldest) FROM rollup_pending WHERE workspace_id = @workspace AND ingest_xid >= processed_below_xid) " +
             "FROM rollup_state WHERE name = 'usage'",
             connection, transaction);
         horizon.Parameters.AddWithValue("workspace", workspaceId);
         await using var state = await horizon.ExecuteReaderAsync(ct);
         await state.ReadAsync(ct);
-        return (state.GetInt64(0), state.IsDBNull(1) ? null : state.GetFieldValue<DateTimeOffset>(1), state.GetInt64(2));
+        return new Horizon(state.GetInt64(0), state.IsDBNull(1) ? null : state.GetFieldValue<DateTimeOffset>(1), state.GetInt64(2),
+            state.IsDBNull(3) ? null : state.GetFieldValue<DateTimeOffset>(3));
     }
 
     /// <summary>

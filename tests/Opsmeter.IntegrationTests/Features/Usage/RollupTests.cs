@@ -180,6 +180,39 @@ public sealed class RollupTests(OpsmeterApp app)
         await AgreesWithRawAsync("test");
     }
 
+    [Fact]
+    public async Task The_tail_is_read_from_the_oldest_event_not_folded_in_yet_wherever_it_lies()
+    {
+        // Queries read events not folded in yet from the oldest one's time on (rollup_pending, kept by a trigger on
+        // llm_requests): a late event of any day must be counted before the fold (events re-pricing has just changed: RepriceTests).
+        var ws = await app.CreateWorkspaceAsync();
+        var now = DateTimeOffset.UtcNow;
+        await IngestAsync(ws, now, "p", 40, days: 3);
+        await app.FoldAllAsync(ws.Id);
+        Assert.Equal(0, await PendingAsync(ws.Id)); // folded: nothing left to read raw
+
+        var window = $"from={Uri.EscapeDataString(now.AddDays(-28).ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(now.AddMinutes(1).ToString("O", CultureInfo.InvariantCulture))}";
+        async Task<int> RequestsAsync(string groupBy) =>
+            (await ws.Client.GetFromJsonAsync<JsonElement>($"/v1/metrics?groupBy={groupBy}&{window}")).GetProperty("totals").GetProperty("requests").GetInt32();
+        Assert.Equal(40, await RequestsAsync("model"));
+
+        var late = new TestEvent { ExternalRequestId = "late-20", Model = "gpt-4o", UserId = "late", OccurredAt = now.AddDays(-20) };
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest", late.Content())).StatusCode);
+        Assert.Equal(1, await PendingAsync(ws.Id));
+        Assert.Equal(41, await RequestsAsync("model"));
+        Assert.Equal(41, await RequestsAsync("userId"));
+
+        await app.FoldAllAsync(ws.Id);
+        Assert.Equal(0, await PendingAsync(ws.Id));
+        Assert.Equal(41, await RequestsAsync("userId"));
+    }
+
+    /// <summary>The workspace's registered statements whose events the rollups do not hold yet.</summary>
+    private Task<int> PendingAsync(Guid workspaceId) => app.WithDbAsync(db => db.Database.SqlQuery<int>($"""
+        SELECT count(*)::int AS "Value" FROM rollup_pending
+        WHERE workspace_id = {workspaceId} AND ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')
+        """).SingleAsync());
+
     private static async Task IngestAsync(TestWorkspace ws, DateTimeOffset now, string prefix, int count, int days = 25)
     {
         var random = new Random(count);

@@ -184,6 +184,28 @@ public sealed class RollupWindowTests
         }
     }
 
+    [Fact]
+    public void Cut_to_the_oldest_unfolded_event_the_tail_counts_every_event_at_or_after_it_and_none_is_read_when_there_is_none()
+    {
+        var window = RollupWindow.For(Now.AddDays(-90), Now, Now, dailyAllowed: true)!;
+        var (_, live) = window.Split(new DateTimeOffset(2026, 11, 28, 0, 0, 0, TimeSpan.Zero));
+        var oldest = Now.AddDays(-37).AddMinutes(-13);
+
+        var cut = RollupWindow.CutTail(live, oldest);
+
+        Assert.Contains(live, p => p.Source == PartSource.Unfolded && p.From < oldest);
+        Assert.All(cut.Where(p => p.Source == PartSource.Unfolded), p => Assert.True(p.From >= oldest));
+        Assert.Equal(live.Where(p => p.Source != PartSource.Unfolded), cut.Where(p => p.Source != PartSource.Unfolded));
+        // An unfolded event at or after the oldest is counted as often as before the cut; none is older.
+        for (var t = oldest; t < Now; t = t.AddMinutes(7))
+        {
+            Assert.Equal(Counted(live, t), Counted(cut, t));
+        }
+
+        Assert.DoesNotContain(RollupWindow.CutTail(live, null), p => p.Source == PartSource.Unfolded);
+        Assert.DoesNotContain(RollupWindow.CutTail(live, Now.AddMinutes(10)), p => p.Source == PartSource.Unfolded);
+    }
+
     /// <summary>How many times the parts count an event at <paramref name="t"/>: one folded in already, and one not yet.</summary>
     private static (int Folded, int Unfolded) Counted(IEnumerable<WindowPart> parts, DateTimeOffset t) =>
         parts.Where(p => p.From <= t && t < p.To).Aggregate((Folded: 0, Unfolded: 0), (sum, p) => p.Source switch
