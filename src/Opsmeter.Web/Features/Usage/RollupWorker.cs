@@ -28,7 +28,8 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
     // dimension; daily rows come from the hourly ones. (3) Likewise once per (day, user, tenant), spread over userId and
     // tenantId; weekly and monthly rows come from those daily sums. Then one upsert. Measured in docs/benchmarks.md.
     // The occurred_at bound is what lets PostgreSQL prune partitions: ingest_xid alone would have every daily partition's BRIN
-    // index searched (and every partition and index locked) on each pass. See UnfoldedFrom for why no unfolded event is older.
+    // index searched (and every partition and index locked) on each pass. It is the oldest event the pass's transactions
+    // registered (rollup_pending), or UnfoldedFrom where that is later (no event older than it is folded: see there).
     internal static readonly string Fold = FoldSql("r.ingest_xid >= @from AND r.ingest_xid < @below AND r.occurred_at >= @oldest", subtract: false);
 
     /// <summary>Takes folded events (by id, below the horizon) back out of the rollups, for a writer about to change them.</summary>
@@ -145,18 +146,31 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
             (from, below) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
-        var oldest = UnfoldedFrom(clock.GetUtcNow(), await PartitionMaintenance.LongestRawRetentionAsync(connection, transaction, ct));
-
         if (below <= from)
         {
             return false;
         }
 
-        await using (var fold = new NpgsqlCommand(Fold, connection, transaction))
+        // The oldest event of the transactions this pass folds, as registered with them (rollup_pending): the fold then reads
+        // the partitions of its days, not every one raw retention keeps; none registered, no event to fold.
+        await using var registered = new NpgsqlCommand(
+            "SELECT min(oldest) FROM rollup_pending WHERE ingest_xid >= @from AND ingest_xid < @below", connection, transaction);
+        registered.Parameters.AddWithValue("from", from);
+        registered.Parameters.AddWithValue("below", below);
+        DateTimeOffset? found;
+        await using (var reader = await registered.ExecuteReaderAsync(ct))
         {
+            await reader.ReadAsync(ct);
+            found = reader.IsDBNull(0) ? null : reader.GetFieldValue<DateTimeOffset>(0);
+        }
+
+        if (found is { } pending)
+        {
+            var oldest = UnfoldedFrom(clock.GetUtcNow(), await PartitionMaintenance.LongestRawRetentionAsync(connection, transaction, ct));
+            await using var fold = new NpgsqlCommand(Fold, connection, transaction);
             fold.Parameters.AddWithValue("from", from);
             fold.Parameters.AddWithValue("below", below);
-            fold.Parameters.AddWithValue("oldest", oldest);
+            fold.Parameters.AddWithValue("oldest", pending > oldest ? pending : oldest);
             fold.Parameters.AddWithValue("finished", RollupGenerations.WriterFinishedBefore(clock.GetUtcNow()));
             fold.CommandTimeout = 300;
             await fold.ExecuteNonQueryAsync(ct);
@@ -172,6 +186,10 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         }
 
         await transaction.CommitAsync(ct);
+        if (found is null)
+        {
+            return true;
+        }
 
         // Queries find the events not folded yet through the BRIN index on ingest_xid, but BRIN leaves newly filled
         // page ranges unsummarized until a vacuum, and an unsummarized range is read whole: over 90 daily partitions

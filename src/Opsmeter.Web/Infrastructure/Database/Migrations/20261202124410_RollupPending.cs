@@ -16,7 +16,7 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
         {
             migrationBuilder.Sql("""
                 CREATE TABLE rollup_pending (ingest_xid bigint NOT NULL, workspace_id uuid NOT NULL, oldest timestamptz NOT NULL);
-                CREATE INDEX ix_rollup_pending_workspace_id_ingest_xid ON rollup_pending (workspace_id, ingest_xid);
+                CREATE INDEX ix_rollup_pending_ingest_xid ON rollup_pending (ingest_xid);
 
                 CREATE FUNCTION rollup_pending_register() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
