@@ -76,7 +76,13 @@ internal static partial class DashboardBenchmark
         // kept sums of finished days were invalidated) waits.
         report.AppendLine("| page | first ms | p50 ms | p95 ms | max ms |");
         report.AppendLine("|---|---:|---:|---:|---:|");
-        foreach (var page in Pages)
+        // The 90-day pages again with their start an hour earlier, as the presets' windows are an hour later: their first
+        // request is what the first person after the hour turns waits (kept sums of finished days read again, or only the
+        // hour that is new).
+        var now = DateTimeOffset.UtcNow;
+        var earlier = $"from={Uri.EscapeDataString((now - TimeSpan.FromDays(90) - TimeSpan.FromHours(1)).ToString("O", CultureInfo.InvariantCulture))}" +
+            $"&to={Uri.EscapeDataString(now.ToString("O", CultureInfo.InvariantCulture))}";
+        foreach (var page in Pages.Concat([$"/Dashboard?{earlier}", $"/Dashboard/Breakdown/userId?{earlier}", $"/v1/metrics?groupBy=userId&{earlier}"]))
         {
             var times = new List<double>();
             var first = 0.0;
@@ -103,7 +109,7 @@ internal static partial class DashboardBenchmark
 
             times.Sort();
             report.AppendLine(CultureInfo.InvariantCulture,
-                $"| `{page}` | {first:0} | {times[times.Count / 2]:0} | {times[(int)Math.Ceiling(times.Count * 0.95) - 1]:0} | {times[^1]:0} |");
+                $"| `{(page.Contains(earlier, StringComparison.Ordinal) ? page.Replace(earlier, "from=(90 d 1 h ago)&to=(now)", StringComparison.Ordinal) : page)}` | {first:0} | {times[times.Count / 2]:0} | {times[(int)Math.Ceiling(times.Count * 0.95) - 1]:0} | {times[^1]:0} |");
             Console.Error.WriteLine($"  {page}: p95 {times[(int)Math.Ceiling(times.Count * 0.95) - 1]:0} ms");
         }
 

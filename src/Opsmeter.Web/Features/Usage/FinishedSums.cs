@@ -26,6 +26,65 @@ internal sealed record FinishedSums(string[] Keys, IReadOnlyDictionary<string, A
     // One cache per data source, so per app: each test host, with its own database, has its own.
     private static readonly ConditionalWeakTable<object, MemoryCache> Caches = [];
 
+    /// <summary>
+    /// The sums of <paramref name="parts"/> per group, in the same column layout; <see cref="TooMany"/> when they hold more
+    /// than <see cref="MaxGroups"/> groups between them.
+    /// </summary>
+    public static FinishedSums Sum(IReadOnlyList<FinishedSums> parts)
+    {
+        if (parts.Count == 1)
+        {
+            return parts[0];
+        }
+
+        var at = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var key in parts.SelectMany(p => p.Keys))
+        {
+            at.TryAdd(key, at.Count);
+        }
+
+        if (at.Count > MaxGroups)
+        {
+            return TooMany;
+        }
+
+        var columns = parts[0].Columns.ToDictionary(c => c.Key, c => c.Value is long[] ? (Array)new long[at.Count] : new decimal[at.Count]);
+        foreach (var part in parts)
+        {
+            var rows = Array.ConvertAll(part.Keys, key => at[key]);
+            foreach (var (name, total) in columns)
+            {
+                switch (total, part.Columns[name])
+                {
+                    case (long[] counts, long[] added):
+                        for (var i = 0; i < rows.Length; i++)
+                        {
+                            counts[rows[i]] += added[i];
+                        }
+
+                        break;
+                    case (decimal[] amounts, decimal[] added):
+                        for (var i = 0; i < rows.Length; i++)
+                        {
+                            amounts[rows[i]] += added[i];
+                        }
+
+                        break;
+                    default:
+                        throw new InvalidOperationException($"Kept column {name} differs between parts.");
+                }
+            }
+        }
+
+        var keys = new string[at.Count];
+        foreach (var (key, row) in at)
+        {
+            keys[row] = key;
+        }
+
+        return new FinishedSums(keys, columns);
+    }
+
     /// <summary>These sums for <paramref name="keys"/> alone (the ranked rows of an answer), in the same column layout.</summary>
     public FinishedSums Only(IReadOnlyCollection<string> keys)
     {

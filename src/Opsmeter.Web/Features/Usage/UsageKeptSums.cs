@@ -11,19 +11,61 @@ internal static partial class UsageQueries
     /// <paramref name="generation"/>: kept from an earlier query, or read now in this query's snapshot, in which the
     /// generation was read, and kept. Null when the dimension has more values than an entry keeps.
     /// </summary>
+    /// <remarks>
+    /// Each run of rollup rows (days, weeks, months) is kept on its own as well, and a window's sums are added up from its
+    /// parts: a preset's start is the present less its length, so its edge moves every hour, and the window of the next
+    /// hour then reads only its raw edge again. (Raw edges kept hour by hour would save that read too, but an hour of users
+    /// holds almost as many groups as a day: the edges of four presets would fill the cache.)
+    /// </remarks>
     private static async Task<FinishedSums?> KeptSumsAsync(NpgsqlDataSource db, NpgsqlConnection connection, NpgsqlTransaction transaction,
         Guid workspaceId, UsageFilter filter, string groupBy, long generation, long below, List<WindowPart> finished, CancellationToken ct)
     {
         var cache = FinishedSums.For(db);
-        var key = string.Join('|', workspaceId, generation, filter.DataMode, filter.Environment ?? "", groupBy,
-            string.Join(';', finished.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Source}{p.Period}{p.From.UtcTicks}-{p.To.UtcTicks}"))));
+        var scope = string.Join('|', workspaceId, generation, filter.DataMode, filter.Environment ?? "", groupBy);
+        var key = scope + "|" + string.Join(';', finished.Select(Describe));
         if (cache.TryGetValue(key, out FinishedSums? sums))
         {
             return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
         }
 
+        var parts = new List<FinishedSums>();
+        foreach (var piece in finished)
+        {
+            // A raw edge moves with the window: kept on its own, no later window would ask for it again.
+            var pieceKey = piece.Source == PartSource.Rollup ? scope + "|" + Describe(piece) : null;
+            if (pieceKey is null || !cache.TryGetValue(pieceKey, out FinishedSums? part) || part is null)
+            {
+                part = await ReadSumsAsync(connection, transaction, workspaceId, filter, groupBy, below, piece, ct);
+                if (pieceKey is not null)
+                {
+                    FinishedSums.Keep(cache, pieceKey, part);
+                }
+            }
+
+            if (ReferenceEquals(part, FinishedSums.TooMany))
+            {
+                // Too many to keep: a marker says so, and the parts are read from their rows each time.
+                FinishedSums.Keep(cache, key, FinishedSums.TooMany);
+                return null;
+            }
+
+            parts.Add(part);
+        }
+
+        sums = FinishedSums.Sum(parts);
+        FinishedSums.Keep(cache, key, sums);
+        return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
+    }
+
+    private static string Describe(WindowPart part) =>
+        string.Create(CultureInfo.InvariantCulture, $"{part.Source}{part.Period}{part.From.UtcTicks}-{part.To.UtcTicks}");
+
+    /// <summary>One part's sums per group, read in the query's snapshot; <see cref="FinishedSums.TooMany"/> past the groups an entry keeps.</summary>
+    private static async Task<FinishedSums> ReadSumsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid workspaceId,
+        UsageFilter filter, string groupBy, long below, WindowPart part, CancellationToken ct)
+    {
         var names = AllColumns.Rollup.Split(", ");
-        await using var command = GroupCommand(connection, transaction, workspaceId, filter, groupBy, below, finished, kept: null, AllColumns,
+        await using var command = GroupCommand(connection, transaction, workspaceId, filter, groupBy, below, [part], kept: null, AllColumns,
             "GROUP BY key");
         var keys = new List<string>();
         var counts = names.Where(c => c != "cost_usd").ToDictionary(c => c, _ => new List<long>());
@@ -34,13 +76,10 @@ internal static partial class UsageQueries
             {
                 if (keys.Count == FinishedSums.MaxGroups)
                 {
-                    // Too many to keep: a marker says so, and the parts are read from their rows each time.
-                    FinishedSums.Keep(cache, key, FinishedSums.TooMany);
-                    return null;
+                    return FinishedSums.TooMany;
                 }
 
                 keys.Add(reader.GetString(0));
-
                 for (var i = 0; i < names.Length; i++)
                 {
                     if (names[i] == "cost_usd")
@@ -55,10 +94,8 @@ internal static partial class UsageQueries
             }
         }
 
-        sums = new FinishedSums([.. keys], counts.ToDictionary(c => c.Key, c => (Array)c.Value.ToArray()).Append(KeyValuePair.Create("cost_usd", (Array)cost.ToArray()))
-            .ToDictionary());
-        FinishedSums.Keep(cache, key, sums);
-        return sums;
+        return new FinishedSums([.. keys], counts.ToDictionary(c => c.Key, c => (Array)c.Value.ToArray())
+            .Append(KeyValuePair.Create("cost_usd", (Array)cost.ToArray())).ToDictionary());
     }
 
     /// <summary>Kept sums (<see cref="KeptSumsAsync"/>) as a branch: the arrays sent as parameters, unnested into rows.</summary>

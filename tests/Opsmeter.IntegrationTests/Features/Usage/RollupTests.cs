@@ -181,6 +181,45 @@ public sealed class RollupTests(OpsmeterApp app)
     }
 
     [Fact]
+    public async Task Windows_hours_apart_share_kept_runs_of_rollup_rows_and_each_equals_the_raw_events()
+    {
+        // A preset's start moves with the present: runs of rollup rows are kept on their own (UsageQueries.KeptSumsAsync),
+        // so a later window is added up from runs an earlier one read and its own raw edge.
+        var ws = await app.CreateWorkspaceAsync();
+        var now = DateTimeOffset.UtcNow;
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var random = new Random(7);
+        var events = Enumerable.Range(0, 600).Select(i => new TestEvent
+        {
+            ExternalRequestId = $"s{i}", Model = Models[i % 4], UserId = $"u{i % 37}", TenantId = $"t{i % 5}", InputTokens = random.Next(1, 5000),
+            OccurredAt = today.AddDays(-9).AddMinutes(random.Next(0, 8 * 24 * 60)),
+        });
+        Assert.Equal(HttpStatusCode.OK, (await ws.Client.PostAsync("/v1/ingest/batch", TestEvent.Batch(events))).StatusCode);
+        await app.FoldAllAsync(ws.Id);
+
+        foreach (var hours in new[] { 0, 1, 2, 5, 1, 13, 14 })
+        {
+            var from = today.AddDays(-8).AddHours(hours).AddMinutes(17);
+            var query = $"from={Uri.EscapeDataString(from.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(now.ToString("O", CultureInfo.InvariantCulture))}";
+            foreach (var groupBy in new[] { "userId", "tenantId", "model" })
+            {
+                var metrics = await ws.Client.GetFromJsonAsync<JsonElement>($"/v1/metrics?groupBy={groupBy}&{query}");
+                var raw = await app.WithDbAsync(db => db.LlmRequests
+                    .Where(r => r.WorkspaceId == ws.Id && r.OccurredAt >= from && r.OccurredAt < now)
+                    .GroupBy(r => groupBy == "userId" ? r.UserId : groupBy == "tenantId" ? r.TenantId : r.Model)
+                    .Select(g => new { Key = g.Key, Requests = g.Count(), Cost = g.Sum(r => r.CostUsd), Input = g.Sum(r => r.InputTokens) })
+                    .ToListAsync());
+                Assert.Equal(
+                    raw.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => (r.Key, r.Requests, r.Cost, r.Input)),
+                    metrics.GetProperty("rows").EnumerateArray()
+                        .Select(r => (Key: r.GetProperty("key").GetString(), Requests: r.GetProperty("requests").GetInt32(),
+                            Cost: r.GetProperty("costUsd").GetDecimal(), Input: r.GetProperty("inputTokens").GetInt64()))
+                        .OrderBy(r => r.Key, StringComparer.Ordinal));
+            }
+        }
+    }
+
+    [Fact]
     public async Task The_tail_is_read_from_the_oldest_event_not_folded_in_yet_wherever_it_lies()
     {
         // Queries read events not folded in yet from the oldest one's time on (rollup_pending, kept by a trigger on
