@@ -103,7 +103,15 @@ internal sealed record FinishedSums(string[] Keys, IReadOnlyDictionary<string, A
     /// <summary>The cache of the app whose data source is <paramref name="owner"/>.</summary>
     public static MemoryCache For(object owner) => Caches.GetValue(owner, _ => new MemoryCache(new MemoryCacheOptions { SizeLimit = Capacity }));
 
-    /// <summary>Keeps <paramref name="sums"/> under <paramref name="key"/>; an entry no request has used for an hour goes.</summary>
-    public static void Keep(MemoryCache cache, string key, FinishedSums sums) =>
-        cache.Set(key, sums, new MemoryCacheEntryOptions { Size = Math.Max(1, sums.Keys.Length), SlidingExpiration = TimeSpan.FromHours(1) });
+    /// <summary>
+    /// Keeps <paramref name="sums"/> under <paramref name="key"/>: for <paramref name="lifetime"/> when given (sums that a
+    /// moving window stops asking for within minutes), else until no request has used them for an hour.
+    /// </summary>
+    public static void Keep(MemoryCache cache, string key, FinishedSums sums, TimeSpan? lifetime = null) =>
+        cache.Set(key, sums, new MemoryCacheEntryOptions
+        {
+            Size = Math.Max(1, sums.Keys.Length),
+            SlidingExpiration = lifetime is null ? TimeSpan.FromHours(1) : null,
+            AbsoluteExpirationRelativeToNow = lifetime,
+        });
 }

@@ -28,7 +28,8 @@ internal sealed record WindowPart(PartSource Source, DateTimeOffset From, DateTi
 /// </summary>
 internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
 {
-    private static readonly TimeSpan Hour = TimeSpan.FromHours(1), Day = TimeSpan.FromDays(1), Week = TimeSpan.FromDays(7);
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1), Hour = TimeSpan.FromHours(1), Day = TimeSpan.FromDays(1),
+        Week = TimeSpan.FromDays(7);
 
     // 1970-01-05 was a Monday: weeks counted from it start on Mondays, as PostgreSQL's date_trunc('week', …) does.
     private static readonly DateTimeOffset LastPlannable = new(9000, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -175,9 +176,10 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
     /// <summary>
     /// The parts split at <paramref name="finishedBefore"/> (<see cref="Events.RollupGenerations.ReaderFinishedBefore"/>):
     /// what stays the same until the workspace's rollup generation moves (rollup rows of finished days, and the folded raw
-    /// events of an edge's whole hours on a finished day), and what is read live (the rest, the edges' partial hours, and
-    /// the tail, which takes in the not-yet-folded events of the finished hours of a raw edge). Both together read exactly
-    /// what the parts read.
+    /// events of an edge's whole minutes on a finished day: its whole hours as one part, the minutes before and after them
+    /// as parts of their own, since a preset's edge moves every minute and its hours only every hour), and what is read
+    /// live (the rest, the edges' partial minutes, and the tail, which takes in the not-yet-folded events of the finished
+    /// minutes of a raw edge). Both together read exactly what the parts read.
     /// </summary>
     public (List<WindowPart> Finished, List<WindowPart> Live) Split(DateTimeOffset finishedBefore)
     {
@@ -185,6 +187,7 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
         foreach (var part in Parts)
         {
             var (a, b) = (Ceiling(part.From, Hour), Floor(part.To, Hour));
+            var (first, last) = (Ceiling(part.From, Minute), Floor(part.To, Minute));
             if (part.Source == PartSource.Rollup && part.From < finishedBefore)
             {
                 // A run of rows reaching the present (the months up to the current one) is finished up to its last whole unit.
@@ -198,17 +201,18 @@ internal sealed record RollupWindow(IReadOnlyList<WindowPart> Parts)
                 finished.Add(part with { To = cut });
                 live.Add(part with { From = cut });
             }
-            else if (part.To > finishedBefore || part.Source is PartSource.Unfolded or PartSource.Rollup || a >= b)
+            else if (part.To > finishedBefore || part.Source is PartSource.Unfolded or PartSource.Rollup || first >= last)
             {
                 live.Add(part);
             }
             else
             {
-                live.AddRange([part with { To = a }, part with { From = b }]);
-                finished.Add(part.Source == PartSource.Raw ? new(PartSource.Folded, a, b) : part with { From = a, To = b });
+                live.AddRange([part with { To = first }, part with { From = last }]);
+                var source = part.Source == PartSource.Raw ? PartSource.Folded : part.Source;
+                finished.AddRange(a < b ? [new(source, first, a), new(source, a, b), new(source, b, last)] : [new(source, first, last)]);
                 if (part.Source == PartSource.Raw)
                 {
-                    live.Add(new(PartSource.Unfolded, a, b));
+                    live.Add(new(PartSource.Unfolded, first, last));
                 }
             }
         }

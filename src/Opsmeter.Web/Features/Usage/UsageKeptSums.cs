@@ -12,10 +12,10 @@ internal static partial class UsageQueries
     /// generation was read, and kept. Null when the dimension has more values than an entry keeps.
     /// </summary>
     /// <remarks>
-    /// Each run of rollup rows (days, weeks, months) is kept on its own as well, and a window's sums are added up from its
-    /// parts: a preset's start is the present less its length, so its edge moves every hour, and the window of the next
-    /// hour then reads only its raw edge again. (Raw edges kept hour by hour would save that read too, but an hour of users
-    /// holds almost as many groups as a day: the edges of four presets would fill the cache.)
+    /// Each part is kept on its own as well, and a window's sums are added up from its parts: a preset's start is the
+    /// present less its length, so it moves every minute, and the window a minute or an hour later then reads only the
+    /// parts that moved (the edge's minutes, or its hours) and takes the runs of rollup rows (days, weeks, months) from
+    /// this one. Sums of an edge's minutes, and the window's own, are kept for two minutes: by then the window has moved on.
     /// </remarks>
     private static async Task<FinishedSums?> KeptSumsAsync(NpgsqlDataSource db, NpgsqlConnection connection, NpgsqlTransaction transaction,
         Guid workspaceId, UsageFilter filter, string groupBy, long generation, long below, List<WindowPart> finished, CancellationToken ct)
@@ -31,21 +31,16 @@ internal static partial class UsageQueries
         var parts = new List<FinishedSums>();
         foreach (var piece in finished)
         {
-            // A raw edge moves with the window: kept on its own, no later window would ask for it again.
-            var pieceKey = piece.Source == PartSource.Rollup ? scope + "|" + Describe(piece) : null;
-            if (pieceKey is null || !cache.TryGetValue(pieceKey, out FinishedSums? part) || part is null)
+            var pieceKey = scope + "|" + Describe(piece);
+            if (!cache.TryGetValue(pieceKey, out FinishedSums? part) || part is null)
             {
                 part = await ReadSumsAsync(connection, transaction, workspaceId, filter, groupBy, below, piece, ct);
-                if (pieceKey is not null)
-                {
-                    FinishedSums.Keep(cache, pieceKey, part);
-                }
+                FinishedSums.Keep(cache, pieceKey, part, WholeHours(piece) ? null : Moving);
             }
 
             if (ReferenceEquals(part, FinishedSums.TooMany))
             {
-                // Too many to keep: a marker says so, and the parts are read from their rows each time.
-                FinishedSums.Keep(cache, key, FinishedSums.TooMany);
+                // Too many to keep: the parts are read from their rows each time.
                 return null;
             }
 
@@ -53,9 +48,14 @@ internal static partial class UsageQueries
         }
 
         sums = FinishedSums.Sum(parts);
-        FinishedSums.Keep(cache, key, sums);
+        FinishedSums.Keep(cache, key, sums, Moving);
         return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
     }
+
+    /// <summary>How long the sums of a moving window's parts are kept (<see cref="KeptSumsAsync"/>).</summary>
+    private static readonly TimeSpan Moving = TimeSpan.FromMinutes(2);
+
+    private static bool WholeHours(WindowPart part) => part.From.Minute == 0 && part.To.Minute == 0;
 
     private static string Describe(WindowPart part) =>
         string.Create(CultureInfo.InvariantCulture, $"{part.Source}{part.Period}{part.From.UtcTicks}-{part.To.UtcTicks}");

@@ -161,6 +161,8 @@ public sealed class RollupWindowTests
     [InlineData("2026-08-30T16:20:00Z", "2026-11-28T12:34:56Z", false)] // the same later in the day: the edge's hours inside, raw
     [InlineData("2026-09-03T05:10:00Z", "2026-11-20T17:45:00Z", false)] // a past range of users: both edges on finished days
     [InlineData("2026-08-30T09:20:00Z", "2026-11-28T12:34:56Z", true)]  // a few-valued dimension: partial hours raw, hourly and daily rows
+    [InlineData("2026-08-30T09:20:17.5Z", "2026-11-28T12:34:56Z", true)] // a preset's start, to the second: its whole minutes kept
+    [InlineData("2026-09-03T05:10:42Z", "2026-11-20T17:45:09Z", false)]  // both edges on finished days, to the second
     public void Split_at_the_finished_days_reads_exactly_what_the_parts_read(string from, string to, bool hourly)
     {
         var window = RollupWindow.For(DateTimeOffset.Parse(from, CultureInfo.InvariantCulture), DateTimeOffset.Parse(to, CultureInfo.InvariantCulture),
@@ -173,10 +175,12 @@ public sealed class RollupWindowTests
         Assert.All(finished, p => Assert.True(p.To <= finishedBefore && p.Source is PartSource.Rollup or PartSource.Folded or PartSource.FoldedSubtracted));
         // Of the rollup rows, only those of the present's unit (its day, week or month) are read live.
         Assert.All(live.Where(p => p.Source == PartSource.Rollup), p => Assert.True(p.From >= finishedBefore.AddDays(-31)));
-        Assert.All(finished.Where(p => p.Source != PartSource.Rollup), p => Assert.True(p.From.Minute == 0 && p.To.Minute == 0 && p.From.Second == 0));
-        // Read live, raw events of finished days are at most the partial hours at the edges.
+        // Kept raw parts are whole minutes: whole hours in one part, the minutes before and after them in parts of their own.
+        Assert.All(finished.Where(p => p.Source != PartSource.Rollup), p => Assert.True(p.From.Second == 0 && p.To.Second == 0 &&
+            ((p.From.Minute == 0 && p.To.Minute == 0) || p.To - p.From < TimeSpan.FromHours(1))));
+        // Read live, raw events of finished days are at most the partial minutes at the edges.
         Assert.All(live.Where(p => p.Source is PartSource.Raw or PartSource.FoldedSubtracted && p.To <= finishedBefore),
-            p => Assert.True(p.To - p.From < TimeSpan.FromHours(1)));
+            p => Assert.True(p.To - p.From < TimeSpan.FromMinutes(1)));
         // At every instant, both count a folded and a not-yet-folded event the same number of times.
         for (var t = window.Parts.Min(p => p.From).AddHours(-2); t < window.Parts.Max(p => p.To).AddHours(2); t = t.AddMinutes(5))
         {
