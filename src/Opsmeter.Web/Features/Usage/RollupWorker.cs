@@ -152,7 +152,9 @@ internal sealed class RollupWorker(NpgsqlDataSource db, TimeProvider clock, ICon
         }
 
         // The oldest event of the transactions this pass folds, as registered with them (rollup_pending): the fold then reads
-        // the partitions of its days, not every one raw retention keeps; none registered, no event to fold.
+        // the partitions of its days, not every one raw retention keeps; none registered, no event to fold. So every write of
+        // events goes through llm_requests itself, whose statement triggers register it: rows written straight into a
+        // partition, or with triggers off (session_replication_role = replica), would be neither folded nor in the tail.
         await using var registered = new NpgsqlCommand(
             "SELECT min(oldest) FROM rollup_pending WHERE ingest_xid >= @from AND ingest_xid < @below", connection, transaction);
         registered.Parameters.AddWithValue("from", from);

@@ -12,20 +12,21 @@ internal static partial class UsageQueries
     /// generation was read, and kept. Null when the dimension has more values than an entry keeps.
     /// </summary>
     /// <remarks>
-    /// Each part is kept on its own as well, and a window's sums are added up from its parts: a preset's start is the
-    /// present less its length, so it moves every minute, and the window a minute or an hour later then reads only the
-    /// parts that moved (the edge's minutes, or its hours) and takes the runs of rollup rows (days, weeks, months) from
-    /// this one. Sums of an edge's minutes, and the window's own, are kept for two minutes: by then the window has moved on.
+    /// Each part is kept on its own, and a window's sums are added up from its parts each time (a few milliseconds for
+    /// thousands of groups; kept as well, they would take the cache twice): a preset's start is the present less its
+    /// length, so it moves every minute, and the window a minute or an hour later then reads only the parts that moved
+    /// (the edge's minutes, or its hours) and takes the runs of rollup rows (days, weeks, months) from the cache. Sums of an
+    /// edge's minutes are kept for two minutes: by then the window has moved on.
     /// </remarks>
     private static async Task<FinishedSums?> KeptSumsAsync(NpgsqlDataSource db, NpgsqlConnection connection, NpgsqlTransaction transaction,
         Guid workspaceId, UsageFilter filter, string groupBy, long generation, long below, List<WindowPart> finished, CancellationToken ct)
     {
         var cache = FinishedSums.For(db);
         var scope = string.Join('|', workspaceId, generation, filter.DataMode, filter.Environment ?? "", groupBy);
-        var key = scope + "|" + string.Join(';', finished.Select(Describe));
-        if (cache.TryGetValue(key, out FinishedSums? sums))
+        var window = scope + "|window|" + string.Join(';', finished.Select(Describe));
+        if (cache.TryGetValue(window, out _))
         {
-            return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
+            return null; // only a window of too many groups is kept whole
         }
 
         var parts = new List<FinishedSums>();
@@ -47,9 +48,14 @@ internal static partial class UsageQueries
             parts.Add(part);
         }
 
-        sums = FinishedSums.Sum(parts);
-        FinishedSums.Keep(cache, key, sums, Moving);
-        return ReferenceEquals(sums, FinishedSums.TooMany) ? null : sums;
+        var sums = FinishedSums.Sum(parts);
+        if (ReferenceEquals(sums, FinishedSums.TooMany))
+        {
+            FinishedSums.Keep(cache, window, sums, Moving);
+            return null;
+        }
+
+        return sums;
     }
 
     /// <summary>How long the sums of a moving window's parts are kept (<see cref="KeptSumsAsync"/>).</summary>

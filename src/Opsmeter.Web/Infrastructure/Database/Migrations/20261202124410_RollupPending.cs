@@ -15,13 +15,16 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.Sql("""
-                CREATE TABLE rollup_pending (ingest_xid bigint NOT NULL, workspace_id uuid NOT NULL, oldest timestamptz NOT NULL);
+                -- One row per transaction and workspace; the key serves a query's lookup, the second index the rollup pass's.
+                CREATE TABLE rollup_pending (workspace_id uuid NOT NULL, ingest_xid bigint NOT NULL, oldest timestamptz NOT NULL,
+                    CONSTRAINT pk_rollup_pending PRIMARY KEY (workspace_id, ingest_xid));
                 CREATE INDEX ix_rollup_pending_ingest_xid ON rollup_pending (ingest_xid);
 
                 CREATE FUNCTION rollup_pending_register() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    INSERT INTO rollup_pending (ingest_xid, workspace_id, oldest)
-                    SELECT pg_current_xact_id()::text::bigint, workspace_id, min(occurred_at) FROM changed GROUP BY workspace_id;
+                    INSERT INTO rollup_pending AS p (workspace_id, ingest_xid, oldest)
+                    SELECT workspace_id, pg_current_xact_id()::text::bigint, min(occurred_at) FROM changed GROUP BY workspace_id
+                    ON CONFLICT (workspace_id, ingest_xid) DO UPDATE SET oldest = least(p.oldest, EXCLUDED.oldest);
                     RETURN NULL;
                 END $$;
 
@@ -31,9 +34,10 @@ namespace Opsmeter.Web.Infrastructure.Database.Migrations
                 CREATE TRIGGER llm_requests_updated_pending AFTER UPDATE ON llm_requests
                     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION rollup_pending_register();
 
-                -- Events written before the triggers existed and not folded in yet (the triggers' lock waited for their writers).
-                INSERT INTO rollup_pending (ingest_xid, workspace_id, oldest)
-                SELECT r.ingest_xid, r.workspace_id, min(r.occurred_at)
+                -- Events written before the triggers existed and not folded in yet (the triggers' lock waited for their writers;
+                -- ingest waits for this statement, a search of each partition's ingest_xid index, as long as one rollup pass took).
+                INSERT INTO rollup_pending (workspace_id, ingest_xid, oldest)
+                SELECT r.workspace_id, r.ingest_xid, min(r.occurred_at)
                 FROM llm_requests r
                 WHERE r.ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')
                 GROUP BY 1, 2;
