@@ -9,9 +9,18 @@ internal sealed class IngestOptions
     public const int MaxBatchBodyBytes = 5 * 1024 * 1024;
     public const int MaxBatchEvents = 1000;
 
-    /// <summary>Commit loops, each with its own connection; two let PostgreSQL commit one batch while the next is gathered.</summary>
+    /// <summary>
+    /// Commit loops, each with its own connection. Two let PostgreSQL commit one batch while the next is gathered; the third
+    /// is kept for the other workspaces while one fills two (<see cref="CommitsPerWorkspace"/>).
+    /// </summary>
     [Range(1, 16)]
-    public int Writers { get; set; } = 2;
+    public int Writers { get; set; } = 3;
+
+    /// <summary>
+    /// Commits one workspace's requests may be in at once: all loops but one, so that while a workspace floods, another
+    /// workspace's request is committed on its own at once instead of waiting for a flood's commit to end.
+    /// </summary>
+    public int CommitsPerWorkspace => Math.Max(Writers - 1, 1);
 
     /// <summary>Most events one commit carries. Larger commits amortise the flush; smaller ones answer sooner.</summary>
     [Range(1, 100_000)]

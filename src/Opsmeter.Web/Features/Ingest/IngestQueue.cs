@@ -14,23 +14,39 @@ internal sealed class IngestSubmission(Guid workspaceId, IReadOnlyList<LlmReques
 }
 
 /// <summary>
-/// What waits for <see cref="IngestWriter"/>'s commits: one first-in-first-out line per workspace, served in turns. A
-/// commit takes one request from each waiting workspace in turn, so a quiet workspace's request goes into the next
-/// commit however much a flooding one has queued, instead of waiting behind all of it.
+/// What waits for <see cref="IngestWriter"/>'s commits: one first-in-first-out line per workspace, served in turns, so that a
+/// quiet workspace's request is not queued behind all that a flooding one has sent. Three rules keep a small request from
+/// waiting for a flood's commits, which take time in proportion to their events:
+/// <list type="bullet">
+/// <item>a commit takes one request from each waiting workspace in turn;</item>
+/// <item>a request of more than <see cref="MaxSharedRequestEvents"/> events (a batch) is committed only with requests of
+/// its own workspace, so no small request rides a large commit of another workspace;</item>
+/// <item>one workspace, and all large requests together, are in at most <c>commitsPerWorkspace</c> commits at once: with
+/// one loop more than that, a loop is always left for the others' small requests.</item>
+/// </list>
 /// The queue is bounded by events (<see cref="TakeRoom"/>): a full queue and a workspace past its share are refused
 /// before any work is done for their request.
 /// </summary>
-internal sealed class IngestQueue(int maxEvents, int workspaceShare) : IDisposable
+internal sealed class IngestQueue(int maxEvents, int workspaceShare, int commitsPerWorkspace)
 {
-    private readonly Lock gate = new();
-    // Under gate: every workspace holding room (events waiting, or taken for a request still preparing its days).
+    /// <summary>Requests larger than this are committed only with their own workspace's requests.</summary>
+    public const int MaxSharedRequestEvents = 100;
+
+    // Guards everything below; loops wait on it (Monitor) for a request they may take.
+    private readonly object gate = new();
+    // Every workspace holding room (events waiting, or taken for a request still preparing its days) or being committed.
     private readonly Dictionary<Guid, Line> lines = [];
-    // Under gate: the lines with requests waiting, in the order they are served.
+    // The lines with requests waiting, in the order they are served.
     private readonly Queue<Line> turns = new();
-    // One permit per request waiting, released after it is added; at completion one more per loop, to wake it to leave.
-    private readonly SemaphoreSlim waiting = new(0);
-    private int events; // under gate
-    private bool completed; // under gate
+    private int events;
+    private bool completed;
+    // Commits in flight carrying a large request.
+    private int largeCommits;
+    // The batch being filled (one at a time, under gate): its number (so a line knows whether it is in it, Line.Fill),
+    // the one workspace it holds so far (null: empty, or several), and whether it holds a large request.
+    private long fills;
+    private Guid? fillOnly;
+    private bool fillEmpty, fillLarge;
 
     /// <summary>
     /// Takes room for <paramref name="count"/> events of the workspace, or says why not. A workspace with nothing queued is
@@ -89,65 +105,113 @@ internal sealed class IngestQueue(int maxEvents, int workspaceShare) : IDisposab
             {
                 turns.Enqueue(line);
             }
+
+            // Wakes one idle loop, and only if an idle loop may take the request (the rules depend on the commits in flight,
+            // not on the loop): a loop ending its commit looks again anyway, and waking one for nothing on every request of
+            // a busy workspace costs throughput.
+            if (line.Commits < commitsPerWorkspace && (!IsLarge(submission) || largeCommits < commitsPerWorkspace))
+            {
+                Monitor.Pulse(gate);
+            }
         }
 
-        waiting.Release();
         return true;
     }
 
-    /// <summary>Refuses what comes from now on and wakes <paramref name="loops"/> takers to leave once the queue is empty.</summary>
-    public void Complete(int loops)
+    /// <summary>Refuses what comes from now on and wakes every loop to leave once nothing waits.</summary>
+    public void Complete()
     {
         lock (gate)
         {
-            if (completed)
-            {
-                return;
-            }
-
             completed = true;
+            Monitor.PulseAll(gate);
         }
-
-        waiting.Release(loops);
     }
 
     /// <summary>
-    /// Blocks until a request waits, then fills <paramref name="batch"/> with waiting requests, one per workspace in turn,
-    /// until <paramref name="maxEventsPerCommit"/> events are taken or none wait. False once completed and empty.
+    /// Blocks until a request this loop may take waits, then fills <paramref name="batch"/> with waiting requests, one per
+    /// workspace in turn, until <paramref name="maxEventsPerCommit"/> events are taken or none may be. The loop must call
+    /// <see cref="Committed"/> with the batch once its commit is over. False once completed and nothing waits.
     /// </summary>
     public bool TakeBatch(List<IngestSubmission> batch, int maxEventsPerCommit)
     {
-        waiting.Wait();
-        if (TakeNext() is not { } first)
+        lock (gate)
         {
-            return false;
-        }
-
-        batch.Add(first);
-        var taken = first.Rows.Count;
-        while (taken < maxEventsPerCommit && waiting.Wait(0))
-        {
-            if (TakeNext() is not { } next)
+            IngestSubmission? next;
+            while ((next = StartFilling()) is null)
             {
-                waiting.Release(); // a loop's wake-up at completion: left for the next TakeBatch
-                break;
+                if (completed && turns.Count == 0)
+                {
+                    Monitor.PulseAll(gate); // the others leave too
+                    return false;
+                }
+
+                Monitor.Wait(gate);
             }
 
-            batch.Add(next);
-            taken += next.Rows.Count;
-        }
+            var taken = 0;
+            do
+            {
+                batch.Add(next);
+                taken += next.Rows.Count;
+            }
+            while (taken < maxEventsPerCommit && (next = TakeNext()) is not null);
 
-        return true;
+            return true;
+        }
     }
 
-    /// <summary>The next request in turn (its room given back: it is about to be committed), or null if none waits.</summary>
-    private IngestSubmission? TakeNext()
+    /// <summary>Says the commit of <paramref name="batch"/> is over, so its workspaces may go into other loops' commits.</summary>
+    public void Committed(List<IngestSubmission> batch)
     {
         lock (gate)
         {
-            if (!turns.TryDequeue(out var line))
+            foreach (var workspaceId in batch.Select(s => s.WorkspaceId).Distinct())
             {
-                return null;
+                var line = lines[workspaceId];
+                line.Commits--;
+                Forget(line);
+            }
+
+            if (batch.Exists(IsLarge))
+            {
+                largeCommits--;
+            }
+
+            if (turns.Count > 0)
+            {
+                Monitor.Pulse(gate); // what waited for this commit to end may go to an idle loop
+            }
+        }
+    }
+
+    private static bool IsLarge(IngestSubmission submission) => submission.Rows.Count > MaxSharedRequestEvents;
+
+    /// <summary>A new batch's first request, if any may be taken.</summary>
+    private IngestSubmission? StartFilling()
+    {
+        fills++; // a new number, also after a wait: other loops filled meanwhile
+        fillOnly = null;
+        fillEmpty = true;
+        fillLarge = false;
+        return TakeNext();
+    }
+
+    /// <summary>
+    /// The next request in turn that the batch being filled may take (its room given back: it is about to be committed), or
+    /// null if none. Lines passed over keep their place among themselves.
+    /// </summary>
+    private IngestSubmission? TakeNext()
+    {
+        for (var look = turns.Count; look > 0; look--)
+        {
+            var line = turns.Dequeue();
+            var inBatch = line.Fill == fills;
+            var large = IsLarge(line.Waiting.Peek());
+            if (!MayTake(line, inBatch, large))
+            {
+                turns.Enqueue(line);
+                continue;
             }
 
             var submission = line.Waiting.Dequeue();
@@ -156,18 +220,56 @@ internal sealed class IngestQueue(int maxEvents, int workspaceShare) : IDisposab
                 turns.Enqueue(line);
             }
 
+            if (!inBatch)
+            {
+                line.Commits++;
+                line.Fill = fills;
+            }
+
+            if (large && !fillLarge)
+            {
+                largeCommits++;
+                fillLarge = true;
+            }
+
+            fillOnly = fillEmpty || fillOnly == line.WorkspaceId ? line.WorkspaceId : null;
+            fillEmpty = false;
             Release(line, submission.Rows.Count);
             return submission;
         }
+
+        return null;
     }
 
-    public void Dispose() => waiting.Dispose();
+    /// <summary>
+    /// Whether the batch being filled may take the line's next request: a workspace not yet in it only while it is in fewer
+    /// than <c>commitsPerWorkspace</c> commits; a large request only into a batch of its own workspace and, if the batch has
+    /// no large request yet, while fewer than <c>commitsPerWorkspace</c> large commits are in flight; a small one into any
+    /// batch but another workspace's large one.
+    /// </summary>
+    private bool MayTake(Line line, bool inBatch, bool large)
+    {
+        if (!inBatch && line.Commits >= commitsPerWorkspace)
+        {
+            return false;
+        }
+
+        var ownOnly = fillEmpty || fillOnly == line.WorkspaceId;
+        return large
+            ? ownOnly && (fillLarge || largeCommits < commitsPerWorkspace)
+            : ownOnly || !fillLarge;
+    }
 
     private void Release(Line line, int count)
     {
         events -= count;
         line.Held -= count;
-        if (line.Held == 0)
+        Forget(line);
+    }
+
+    private void Forget(Line line)
+    {
+        if (line is { Held: 0, Commits: 0 })
         {
             lines.Remove(line.WorkspaceId);
         }
@@ -177,7 +279,14 @@ internal sealed class IngestQueue(int maxEvents, int workspaceShare) : IDisposab
     {
         public Guid WorkspaceId { get; } = workspaceId;
 
+        /// <summary>Events of this workspace holding room: waiting, or taken for a request still preparing its days.</summary>
         public int Held { get; set; }
+
+        /// <summary>Commits in flight carrying this workspace's requests.</summary>
+        public int Commits { get; set; }
+
+        /// <summary>The filling of a batch that last took this workspace into its commit.</summary>
+        public long Fill { get; set; }
 
         public Queue<IngestSubmission> Waiting { get; } = new();
     }

@@ -18,7 +18,9 @@ namespace Opsmeter.Web.Features.Ingest;
 /// growing. Each workspace may hold only its share of it (<see cref="IngestOptions.WorkspaceShare"/>): past that its own
 /// requests are refused (429) while the others' are still taken, so one flooding workspace cannot fill the queue for all.
 /// The queue is served in turns (<see cref="IngestQueue"/>): each commit takes one request of every waiting workspace in
-/// turn, so a quiet workspace's request rides the next commit while a flooding one waits behind its own. On shutdown new
+/// turn, a batch is committed only with its own workspace's requests, and one workspace (or all batches together) is in
+/// all loops but one at most (<see cref="IngestOptions.CommitsPerWorkspace"/>). So a quiet workspace's request is
+/// committed at once on the loop left free, in a small commit, while a flooding one waits behind its own. On shutdown new
 /// work is refused and everything already queued is committed first.
 /// </summary>
 internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions partitions, IOptions<IngestOptions> options, ILogger<IngestWriter> logger)
@@ -29,7 +31,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("opsmeter.ingest.commit.duration", "ms", "Time to write and commit one group of events");
     private static readonly Histogram<int> CommitSize = Meter.CreateHistogram<int>("opsmeter.ingest.commit.events", "{event}", "Events carried by one commit");
     private readonly IngestOptions settings = options.Value;
-    private readonly IngestQueue queue = new(options.Value.MaxQueuedEvents, options.Value.WorkspaceShare);
+    private readonly IngestQueue queue = new(options.Value.MaxQueuedEvents, options.Value.WorkspaceShare, options.Value.CommitsPerWorkspace);
     private volatile bool stopping;
     // Bumped when a commit fails for a reason that breaks connections (the database restarted, the network dropped): every
     // loop then opens a fresh one before its next commit, instead of learning it by failing that commit's requests too.
@@ -93,14 +95,8 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
     public override Task StopAsync(CancellationToken cancellationToken)
     {
         stopping = true;
-        queue.Complete(settings.Writers);
+        queue.Complete();
         return base.StopAsync(cancellationToken);
-    }
-
-    public override void Dispose()
-    {
-        queue.Dispose();
-        base.Dispose();
     }
 
     // Each loop has a thread of its own and runs until the queue is completed and drained. The stopping
@@ -123,6 +119,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
             }
 
             Commit(store, batch);
+            queue.Committed(batch);
             batch.Clear();
         }
     }
