@@ -180,7 +180,7 @@ internal sealed class IngestQueue(int maxEvents, int workspaceShare, int commits
 
             if (turns.Count > 0)
             {
-                Monitor.Pulse(gate); // what waited for this commit to end may go to an idle loop
+                Monitor.PulseAll(gate); // what waited for this commit to end may go to idle loops, maybe more than one
             }
         }
     }
@@ -199,21 +199,30 @@ internal sealed class IngestQueue(int maxEvents, int workspaceShare, int commits
 
     /// <summary>
     /// The next request in turn that the batch being filled may take (its room given back: it is about to be committed), or
-    /// null if none. Lines passed over keep their place among themselves.
+    /// null if none. Lines passed over keep their place among themselves. A large request whose turn comes while the batch
+    /// holds other workspaces' requests ends the batch, and stays first in turn: the next batch starts with it. Passed
+    /// over, it could wait for ever while small requests of many workspaces keep every batch mixed.
     /// </summary>
     private IngestSubmission? TakeNext()
     {
         for (var look = turns.Count; look > 0; look--)
         {
-            var line = turns.Dequeue();
+            var line = turns.Peek();
             var inBatch = line.Fill == fills;
             var large = IsLarge(line.Waiting.Peek());
             if (!MayTake(line, inBatch, large))
             {
-                turns.Enqueue(line);
+                if (large && MayTake(line, inBatch, large, alone: true))
+                {
+                    Monitor.Pulse(gate); // an idle loop may start its batch with it now
+                    return null;
+                }
+
+                turns.Enqueue(turns.Dequeue());
                 continue;
             }
 
+            turns.Dequeue();
             var submission = line.Waiting.Dequeue();
             if (line.Waiting.Count > 0)
             {
@@ -245,16 +254,16 @@ internal sealed class IngestQueue(int maxEvents, int workspaceShare, int commits
     /// Whether the batch being filled may take the line's next request: a workspace not yet in it only while it is in fewer
     /// than <c>commitsPerWorkspace</c> commits; a large request only into a batch of its own workspace and, if the batch has
     /// no large request yet, while fewer than <c>commitsPerWorkspace</c> large commits are in flight; a small one into any
-    /// batch but another workspace's large one.
+    /// batch but another workspace's large one. <paramref name="alone"/>: as if the batch held none of the others' requests.
     /// </summary>
-    private bool MayTake(Line line, bool inBatch, bool large)
+    private bool MayTake(Line line, bool inBatch, bool large, bool alone = false)
     {
         if (!inBatch && line.Commits >= commitsPerWorkspace)
         {
             return false;
         }
 
-        var ownOnly = fillEmpty || fillOnly == line.WorkspaceId;
+        var ownOnly = alone || fillEmpty || fillOnly == line.WorkspaceId;
         return large
             ? ownOnly && (fillLarge || largeCommits < commitsPerWorkspace)
             : ownOnly || !fillLarge;

@@ -112,15 +112,33 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
         var outagesSeen = Volatile.Read(ref outages);
         while (queue.TakeBatch(batch, settings.MaxEventsPerCommit))
         {
-            if (Volatile.Read(ref outages) is var now && now != outagesSeen)
+            try
             {
-                store.Dispose(); // drops the connection; the next write opens one from the cleared pool
-                outagesSeen = now;
-            }
+                if (Volatile.Read(ref outages) is var now && now != outagesSeen)
+                {
+                    store.Dispose(); // drops the connection; the next write opens one from the cleared pool
+                    outagesSeen = now;
+                }
 
-            Commit(store, batch);
-            queue.Committed(batch);
-            batch.Clear();
+                Commit(store, batch);
+            }
+            catch (Exception e)
+            {
+                // Commit answers its requests itself; this is what failed around it (the log, the pool). The loop goes on, and
+                // whatever the batch's requests did not hear yet is refused, never left waiting.
+                logger.LogError(e, "A commit loop failed around a commit; its requests not answered yet get 503");
+                var unavailable = new IngestUnavailableException("The database could not commit the events.", e);
+                foreach (var submission in batch)
+                {
+                    submission.Completion.TrySetException(unavailable);
+                }
+            }
+            finally
+            {
+                // Always, or the batch's workspaces would stay counted in a commit for ever and never be taken again.
+                queue.Committed(batch);
+                batch.Clear();
+            }
         }
     }
 

@@ -56,6 +56,31 @@ public sealed class IngestQueueTests
     }
 
     [Fact]
+    public void A_batch_whose_turn_comes_in_a_mixed_commit_starts_the_next_one_instead_of_being_passed_over()
+    {
+        var queue = new IngestQueue(maxEvents: 100_000, workspaceShare: 100_000, commitsPerWorkspace: 1);
+        var other = Guid.NewGuid();
+        var quiet = Enumerable.Range(0, 3).Select(_ => Add(queue, Quiet, 1)).ToList();
+        var batch = Add(queue, Noisy, IngestQueue.MaxSharedRequestEvents + 1);
+        var others = Enumerable.Range(0, 3).Select(_ => Add(queue, other, 1)).ToList();
+
+        // Small requests of two workspaces alone would fill every commit in turn (quiet, other, quiet, …) and never
+        // start one with the batch between them.
+        var taken = new List<List<IngestSubmission>>();
+        for (var commit = 0; commit < 3; commit++)
+        {
+            var next = new List<IngestSubmission>();
+            Assert.True(queue.TakeBatch(next, maxEventsPerCommit: 2));
+            taken.Add(next);
+            queue.Committed(next);
+        }
+
+        Assert.Equal([quiet[0]], taken[0]);
+        Assert.Equal([batch], taken[1]);
+        Assert.Equal([others[0], quiet[1]], taken[2]);
+    }
+
+    [Fact]
     public void Batches_of_several_workspaces_together_leave_a_loop_for_small_requests()
     {
         var queue = new IngestQueue(maxEvents: 100_000, workspaceShare: 100_000, commitsPerWorkspace: 2);
