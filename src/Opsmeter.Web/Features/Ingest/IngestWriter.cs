@@ -127,11 +127,7 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
                 // Commit answers its requests itself; this is what failed around it (the log, the pool). The loop goes on, and
                 // whatever the batch's requests did not hear yet is refused, never left waiting.
                 logger.LogError(e, "A commit loop failed around a commit; its requests not answered yet get 503");
-                var unavailable = new IngestUnavailableException("The database could not commit the events.", e);
-                foreach (var submission in batch)
-                {
-                    submission.Completion.TrySetException(unavailable);
-                }
+                Refuse(batch, e);
             }
             finally
             {
@@ -186,11 +182,17 @@ internal sealed class IngestWriter(NpgsqlDataSource dataSource, EventPartitions 
             }
 
             logger.LogError(e, "Committing {Events} events failed; their requests are answered 503", batch.Sum(s => s.Rows.Count));
-            var unavailable = new IngestUnavailableException("The database could not commit the events.", e);
-            foreach (var submission in batch)
-            {
-                submission.Completion.TrySetException(unavailable);
-            }
+            Refuse(batch, e);
+        }
+    }
+
+    /// <summary>Answers the batch's requests not answered yet with 503 (<see cref="IngestUnavailableException"/>).</summary>
+    private static void Refuse(List<IngestSubmission> batch, Exception cause)
+    {
+        var unavailable = new IngestUnavailableException("The database could not commit the events.", cause);
+        foreach (var submission in batch)
+        {
+            submission.Completion.TrySetException(unavailable);
         }
     }
 }
