@@ -15,14 +15,31 @@ internal sealed class IngestAdmitted;
 /// costing nothing, in arrival order; single events are small, so thousands of them still share each group commit. Past
 /// the waiting cap a request is refused at once (429, <see cref="IngestShareExceededException"/>). A workspace can only
 /// slow itself: every other workspace has its own permits.
+/// <para>
+/// A workspace alone on the node may use its whole budget. While another workspace has sent within
+/// <see cref="SharingWindow"/>, an admitted request also takes its turn in a second budget of half the size, so a
+/// flooding workspace works on half as many bytes at once and leaves the rest of the node's CPU to the others
+/// (docs/benchmarks.md "Fairness"); the requests waiting for that turn already hold their place in the first budget, so
+/// the waiting cap counts them as before.
+/// </para>
 /// </summary>
 internal sealed class IngestAdmission : IDisposable
 {
-    private readonly int inFlight;
-    private readonly PartitionedRateLimiter<Guid>? limiter;
+    /// <summary>How long after another workspace's last ingest request a workspace still counts as sharing the node.</summary>
+    internal static readonly TimeSpan SharingWindow = TimeSpan.FromSeconds(10);
 
-    public IngestAdmission(IOptions<IngestOptions> options)
+    private readonly int inFlight;
+    private readonly PartitionedRateLimiter<Guid>? limiter, sharing;
+    private readonly TimeProvider time;
+    private readonly Lock recentLock = new();
+
+    // The two workspaces seen most recently, different from each other (latest first): whichever workspace asks, the
+    // most recent other one is among them.
+    private (Guid WorkspaceId, long At) latest, previous;
+
+    public IngestAdmission(IOptions<IngestOptions> options, TimeProvider time)
     {
+        this.time = time;
         var settings = options.Value;
         inFlight = settings.MaxInFlightBytesPerWorkspace;
         if (inFlight > 0)
@@ -30,25 +47,38 @@ internal sealed class IngestAdmission : IDisposable
             var waiting = settings.WaitingBytesPerWorkspace;
             limiter = PartitionedRateLimiter.Create<Guid, Guid>(workspaceId => RateLimitPartition.GetConcurrencyLimiter(workspaceId,
                 _ => new ConcurrencyLimiterOptions { PermitLimit = inFlight, QueueLimit = waiting, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
+            // Only requests holding the first budget's permits wait here, so its queue never fills.
+            sharing = PartitionedRateLimiter.Create<Guid, Guid>(workspaceId => RateLimitPartition.GetConcurrencyLimiter(workspaceId,
+                _ => new ConcurrencyLimiterOptions { PermitLimit = SharedBudget, QueueLimit = inFlight, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
         }
     }
 
-    public void Dispose() => limiter?.Dispose();
+    private int SharedBudget => Math.Max(inFlight / 2, 1);
+
+    public void Dispose()
+    {
+        limiter?.Dispose();
+        sharing?.Dispose();
+    }
 
     /// <summary>The workspace's bytes free and requests waiting right now (null when admission is off).</summary>
     internal RateLimiterStatistics? Statistics(Guid workspaceId) => limiter?.GetStatistics(workspaceId);
 
+    /// <summary>The same for the second budget, the one a workspace sharing the node also passes.</summary>
+    internal RateLimiterStatistics? SharingStatistics(Guid workspaceId) => sharing?.GetStatistics(workspaceId);
+
     /// <summary>Waits for the request's turn, or throws <see cref="IngestShareExceededException"/> past the waiting cap.</summary>
     internal async ValueTask<RateLimitLease?> EnterAsync(HttpContext http)
     {
-        if (limiter is null)
+        if (limiter is null || sharing is null)
         {
             return null;
         }
 
+        var workspaceId = http.User.WorkspaceId();
         // A body of unknown length (chunked) may be as large as the route allows: it counts as the whole budget.
-        var weight = (int)Math.Clamp(http.Request.ContentLength ?? inFlight, 1, inFlight);
-        var lease = await limiter.AcquireAsync(http.User.WorkspaceId(), weight, http.RequestAborted);
+        var length = http.Request.ContentLength ?? inFlight;
+        var lease = await limiter.AcquireAsync(workspaceId, (int)Math.Clamp(length, 1, inFlight), http.RequestAborted);
         if (!lease.IsAcquired)
         {
             lease.Dispose();
@@ -56,7 +86,61 @@ internal sealed class IngestAdmission : IDisposable
                 "This workspace's ingest requests waiting for their turn already fill its share; retry after the Retry-After delay.");
         }
 
-        return lease;
+        if (!Sharing(workspaceId))
+        {
+            return lease;
+        }
+
+        try
+        {
+            return new BothLeases(lease, await sharing.AcquireAsync(workspaceId, (int)Math.Clamp(length, 1, SharedBudget), http.RequestAborted));
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Notes the workspace's request and tells whether another workspace has sent within <see cref="SharingWindow"/>.</summary>
+    private bool Sharing(Guid workspaceId)
+    {
+        var now = time.GetTimestamp();
+        lock (recentLock)
+        {
+            if (latest.WorkspaceId != workspaceId)
+            {
+                previous = latest;
+            }
+
+            latest = (workspaceId, now);
+            return previous.WorkspaceId != Guid.Empty && time.GetElapsedTime(previous.At, now) < SharingWindow;
+        }
+    }
+
+    /// <summary>A request's permits in both budgets, given back together.</summary>
+    private sealed class BothLeases(RateLimitLease own, RateLimitLease shared) : RateLimitLease
+    {
+        public override bool IsAcquired => own.IsAcquired && shared.IsAcquired;
+
+        public override IEnumerable<string> MetadataNames => [];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = null;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                shared.Dispose();
+                own.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
     }
 }
 

@@ -45,7 +45,8 @@ internal sealed class IngestOptions
     /// its Content-Length; one larger than this runs alone). Further requests of that workspace wait their turn, first in
     /// first out, without any work done, so a flooding workspace holds a few requests' worth of CPU and queue instead of
     /// one per connection. Default 1 MiB: about two full batches of typical events, which already keeps the commit loops
-    /// busy (docs/benchmarks.md "Fairness"), or thousands of single events. 0 turns it off.
+    /// busy (docs/benchmarks.md "Fairness"), or thousands of single events. While another workspace has sent within the
+    /// last 10 s, a workspace works on half of it at once (<see cref="IngestAdmission"/>). 0 turns it off.
     /// </summary>
     [Range(0, int.MaxValue)]
     public int MaxInFlightBytesPerWorkspace { get; set; } = 1024 * 1024;

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Opsmeter.Web.Features.Ingest;
 using Opsmeter.Web.Infrastructure.Auth;
 
@@ -10,8 +11,8 @@ public sealed class IngestAdmissionTests
 {
     private static readonly Guid Noisy = Guid.NewGuid(), Quiet = Guid.NewGuid();
 
-    private static IngestAdmission Admission(int inFlight, int? waiting = null) =>
-        new(Options.Create(new IngestOptions { MaxInFlightBytesPerWorkspace = inFlight, MaxWaitingBytesPerWorkspace = waiting }));
+    private static IngestAdmission Admission(int inFlight, int? waiting = null, TimeProvider? time = null) =>
+        new(Options.Create(new IngestOptions { MaxInFlightBytesPerWorkspace = inFlight, MaxWaitingBytesPerWorkspace = waiting }), time ?? new FakeTimeProvider());
 
     private static DefaultHttpContext Request(Guid workspaceId, long? contentLength)
     {
@@ -38,8 +39,36 @@ public sealed class IngestAdmissionTests
         Assert.False(third.IsCompleted); // first in, first out: it fits, but waits behind the second
         first!.Dispose();
         using var secondLease = await second.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(secondLease!.IsAcquired);
+        Assert.False(third.IsCompleted); // the noisy workspace now shares the node: it works on half its budget (below)
+        secondLease.Dispose();
         using var thirdLease = await third.WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(secondLease!.IsAcquired && thirdLease!.IsAcquired);
+        Assert.True(thirdLease!.IsAcquired);
+    }
+
+    [Fact]
+    public async Task While_another_workspace_sends_a_workspace_works_on_half_its_budget_and_on_all_of_it_once_the_other_is_gone()
+    {
+        var clock = new FakeTimeProvider();
+        using var admission = Admission(inFlight: 1000, time: clock);
+        using (await admission.EnterAsync(Request(Quiet, 10)))
+        {
+        }
+
+        using var first = await admission.EnterAsync(Request(Noisy, 400));
+        clock.Advance(IngestAdmission.SharingWindow - TimeSpan.FromSeconds(1));
+        var second = admission.EnterAsync(Request(Noisy, 400)).AsTask(); // the quiet workspace sent 9 s ago: half of 1,000
+
+        Assert.False(second.IsCompleted);
+        Assert.Equal(200, admission.Statistics(Noisy)!.CurrentAvailablePermits); // it holds its place in the whole budget
+        first!.Dispose();
+        using var secondLease = await second.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(secondLease!.IsAcquired);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        using var third = await admission.EnterAsync(Request(Noisy, 400)); // alone again for 10 s: the whole budget
+        Assert.True(third!.IsAcquired);
+        Assert.Equal(200, admission.Statistics(Noisy)!.CurrentAvailablePermits);
     }
 
     [Fact]
