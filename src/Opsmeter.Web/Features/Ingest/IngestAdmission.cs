@@ -64,9 +64,6 @@ internal sealed class IngestAdmission : IDisposable
     /// <summary>The workspace's bytes free and requests waiting right now (null when admission is off).</summary>
     internal RateLimiterStatistics? Statistics(Guid workspaceId) => limiter?.GetStatistics(workspaceId);
 
-    /// <summary>The same for the second budget, the one a workspace sharing the node also passes.</summary>
-    internal RateLimiterStatistics? SharingStatistics(Guid workspaceId) => sharing?.GetStatistics(workspaceId);
-
     /// <summary>Waits for the request's turn, or throws <see cref="IngestShareExceededException"/> past the waiting cap.</summary>
     internal async ValueTask<RateLimitLease?> EnterAsync(HttpContext http)
     {
