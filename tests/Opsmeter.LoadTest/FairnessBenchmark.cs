@@ -4,20 +4,23 @@ using System.Text;
 namespace Opsmeter.LoadTest;
 
 /// <summary>
-/// <c>fairness</c>: a quiet workspace (a few connections of single events) alone, then while a noisy workspace floods
-/// batches, then while it floods single events, on a server with per-workspace admission (the default: 1 MiB of bodies
-/// in flight per workspace, half of it while another workspace sends) and on one without it
-/// (<c>MaxInFlightBytesPerWorkspace</c> 0); both keep the default share of the commit queue. Each flood runs its
-/// warm-up before the quiet workspace is measured beside it. The issue's bar: the quiet workspace's p99 with the flood
-/// within 2× of its p99 alone, and none of its requests refused. The per-key rate limit is off, so the flood meets only
-/// admission and the share.
+/// <c>fairness</c>: a quiet workspace alone, then while a noisy workspace floods batches, then while it floods single
+/// events, on a server with per-workspace admission (the default: 1 MiB of bodies in flight per workspace, half of it
+/// while another workspace sends) and on one without it (<c>MaxInFlightBytesPerWorkspace</c> 0); both keep the default
+/// share of the commit queue. The quiet workspace sends single events at a fixed rate (<c>--quiet-rate</c>, 200/s), as an
+/// app with its own traffic does, each latency counted from when the request was due; <c>--quiet-rate 0</c> makes it a
+/// closed loop of <c>--quiet-concurrency</c> connections instead, which sends less when answered late and so hides part
+/// of the wait (the measure of the entries before 2026-12-02 23:00 in docs/benchmarks.md). The flood runs as its own
+/// process (<see cref="FloodProcess"/>) and warms up before the quiet workspace is measured beside it. The issue's bar:
+/// the quiet workspace's p99 with the flood within 2× of its p99 alone, and none of its requests refused. The per-key
+/// rate limit is off, so the flood meets only admission and the share.
 /// </summary>
 internal static class FairnessBenchmark
 {
     private const string QuietKey = "om_quietbench_0123456789abcdefghijklmn";
     private const string NoisyKey = "om_noisybench_0123456789abcdefghijklmn";
 
-    public static async Task<int> RunAsync(Options options, int quietConcurrency)
+    public static async Task<int> RunAsync(Options options, int quietConcurrency, int quietRate)
     {
         await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
         // The quiet workspace and its key are made by a first start's bootstrap; each measured server bootstraps the noisy one.
@@ -33,22 +36,24 @@ internal static class FairnessBenchmark
             var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, admission));
             await using var _ = opsmeter;
             var quiet = new LoadDriver(url, QuietKey, quietConcurrency);
-            var noisy = new LoadDriver(url, NoisyKey, options.Concurrency);
             Console.Error.WriteLine($"  {server}: warming up…");
+            Task<PhaseResult> Quiet(string name) => quietRate > 0
+                ? quiet.RunAtRateAsync(name, quietRate, options.Duration)
+                : quiet.RunAsync(name, "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
             await quiet.RunAsync("warm-up", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
-            var alone = await quiet.RunAsync("quiet alone", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+            var alone = await Quiet("quiet alone");
             results.Add((server, alone, null));
             foreach (var size in new[] { options.BatchSize, 1 })
             {
                 // The flood warms up first (its routes' JIT and tier-up, its share reached): the bar is about a steady flood.
-                var flood = noisy.RunAsync("noisy flood", size == 1 ? "/v1/ingest" : "/v1/ingest/batch", size, options.Warmup + options.Duration, () => opsmeter.WorkingSetBytes);
+                var flood = FloodProcess.RunAsync(url, NoisyKey, size == 1 ? "/v1/ingest" : "/v1/ingest/batch", size, options.Concurrency, options.Warmup + options.Duration);
                 await Task.Delay(options.Warmup);
-                var during = await quiet.RunAsync("quiet + flood", "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
+                var during = await Quiet("quiet + flood");
                 results.Add(($"{server}, noisy sends {(size == 1 ? "single events" : $"batches of {size}")}", during, await flood));
             }
         }
 
-        var report = Report(options, quietConcurrency, database.Description, results);
+        var report = Report(options, quietConcurrency, quietRate, database.Description, results);
         Console.WriteLine(report);
         if (options.Markdown is not null)
         {
@@ -68,12 +73,13 @@ internal static class FairnessBenchmark
         ["Opsmeter__Ingest__MaxInFlightBytesPerWorkspace"] = admission?.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static string Report(Options options, int quietConcurrency, string database, List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)> results)
+    private static string Report(Options options, int quietConcurrency, int quietRate, string database, List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)> results)
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
-        text.AppendLine(c, $"Quiet: single events on {quietConcurrency} connections. Noisy: batches of {options.BatchSize}, then single events, on {options.Concurrency} connections. " +
+        text.AppendLine(c, $"Quiet: single events {(quietRate > 0 ? $"at {quietRate}/s (open loop, up to {quietConcurrency} connections)" : $"on {quietConcurrency} connections (closed loop)")}. " +
+                           $"Noisy (its own process): batches of {options.BatchSize}, then single events, on {options.Concurrency} connections. " +
                            $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; MaxQueuedEvents 50,000.");
         text.AppendLine();
         text.AppendLine("| server | phase | quiet events/s | quiet p50 ms | quiet p99 ms | quiet refused | noisy events/s | noisy refused requests |");

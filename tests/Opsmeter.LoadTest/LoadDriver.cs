@@ -29,6 +29,61 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
         });
     }
 
+    /// <summary>
+    /// Open-loop single events: one request every 1/<paramref name="perSecond"/> s whether or not the earlier ones were
+    /// answered, as an app with its own traffic would send. Each latency counts from the moment the request was due, so a
+    /// request the generator sent late (a stalled timer, a busy core) counts its lateness too.
+    /// </summary>
+    public async Task<PhaseResult> RunAtRateAsync(string name, int perSecond, TimeSpan duration)
+    {
+        var runId = $"{name}-{Guid.NewGuid():N}"[..24];
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = Timeout.InfiniteTimeSpan };
+        using var client = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("X-API-Key", apiKey);
+        var total = (long)(perSecond * duration.TotalSeconds);
+        var latencies = new double[total];
+        long failures = 0;
+        var started = Stopwatch.GetTimestamp();
+
+        async Task Send(long n, long due)
+        {
+            var content = new StringContent(Payloads.Event(runId, n), Encoding.UTF8);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            try
+            {
+                using var response = await client.PostAsync("/v1/ingest", content, CancellationToken.None);
+                if (!response.IsSuccessStatusCode)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+            catch (HttpRequestException)
+            {
+                Interlocked.Increment(ref failures);
+            }
+
+            latencies[n] = Stopwatch.GetElapsedTime(due).TotalMilliseconds;
+        }
+
+        var sends = new List<Task>((int)total);
+        for (long n = 0; n < total; n++)
+        {
+            var due = started + (long)(n * (double)Stopwatch.Frequency / perSecond);
+            if (Stopwatch.GetElapsedTime(started, due) - Stopwatch.GetElapsedTime(started) is { Ticks: > 0 } wait)
+            {
+                await Task.Delay(wait);
+            }
+
+            sends.Add(Send(n, due));
+        }
+
+        await Task.WhenAll(sends);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Array.Sort(latencies);
+        double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
+        return new PhaseResult(name, total, total - failures, failures, elapsed, Percentile(0.50), Percentile(0.95), Percentile(0.99), null);
+    }
+
     /// <summary>POSTs OTLP protobuf exports of <paramref name="spansPerRequest"/> GenAI spans (the events of <see cref="Payloads"/>) to the OTLP route.</summary>
     public Task<PhaseResult> RunOtlpAsync(string name, int spansPerRequest, TimeSpan duration, Func<long> serverBytes)
     {
