@@ -13,18 +13,19 @@ namespace Opsmeter.LoadTest;
 /// of the wait (the measure of the entries before 2026-12-02 23:00 in docs/benchmarks.md). The flood runs as its own
 /// process (<see cref="FloodProcess"/>) and warms up before the quiet workspace is measured beside it. The issue's bar:
 /// the quiet workspace's p99 with the flood within 2× of its p99 alone, and none of its requests refused. The per-key
-/// rate limit is off, so the flood meets only admission and the share.
+/// rate limit is the server's default (1,000 requests/s; <c>--per-key-rate</c>, 0 turns it off so that the flood meets
+/// only admission and the share); the flood, like a hostile client, ignores <c>Retry-After</c> and sends again at once.
 /// </summary>
 internal static class FairnessBenchmark
 {
     private const string QuietKey = "om_quietbench_0123456789abcdefghijklmn";
     private const string NoisyKey = "om_noisybench_0123456789abcdefghijklmn";
 
-    public static async Task<int> RunAsync(Options options, int quietConcurrency, int quietRate)
+    public static async Task<int> RunAsync(Options options, int quietConcurrency, int quietRate, int perKeyRate)
     {
         await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
         // The quiet workspace and its key are made by a first start's bootstrap; each measured server bootstraps the noisy one.
-        var (first, _) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "quiet", QuietKey, admission: null));
+        var (first, _) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "quiet", QuietKey, admission: null, perKeyRate));
         await using (first)
         {
             await first.StopAsync();
@@ -33,7 +34,7 @@ internal static class FairnessBenchmark
         var results = new List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)>();
         foreach (var (server, admission) in new[] { ("admission on (default)", (int?)null), ("admission off", 0) })
         {
-            var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, admission));
+            var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, admission, perKeyRate));
             await using var _ = opsmeter;
             var quiet = new LoadDriver(url, QuietKey, quietConcurrency);
             Console.Error.WriteLine($"  {server}: warming up…");
@@ -53,7 +54,7 @@ internal static class FairnessBenchmark
             }
         }
 
-        var report = Report(options, quietConcurrency, quietRate, database.Description, results);
+        var report = Report(options, quietConcurrency, quietRate, perKeyRate, database.Description, results);
         Console.WriteLine(report);
         if (options.Markdown is not null)
         {
@@ -63,24 +64,25 @@ internal static class FairnessBenchmark
         return 0;
     }
 
-    private static Dictionary<string, string?> Environment(string connectionString, string workspace, string key, int? admission) => new()
+    private static Dictionary<string, string?> Environment(string connectionString, string workspace, string key, int? admission, int perKeyRate) => new()
     {
         ["ConnectionStrings__Opsmeter"] = connectionString,
         ["Opsmeter__Bootstrap__Workspace"] = workspace,
         ["Opsmeter__Bootstrap__ApiKey"] = key,
         ["Serilog__MinimumLevel__Default"] = "Warning",
-        ["Opsmeter__RateLimits__PerKeyPerSecond"] = "0",
+        ["Opsmeter__RateLimits__PerKeyPerSecond"] = perKeyRate.ToString(CultureInfo.InvariantCulture),
         ["Opsmeter__Ingest__MaxInFlightBytesPerWorkspace"] = admission?.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static string Report(Options options, int quietConcurrency, int quietRate, string database, List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)> results)
+    private static string Report(Options options, int quietConcurrency, int quietRate, int perKeyRate, string database, List<(string Server, PhaseResult Quiet, PhaseResult? Noisy)> results)
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
         text.AppendLine(c, $"Quiet: single events {(quietRate > 0 ? $"at {quietRate}/s (open loop, up to {quietConcurrency} connections)" : $"on {quietConcurrency} connections (closed loop)")}. " +
                            $"Noisy (its own process): batches of {options.BatchSize}, then single events, on {options.Concurrency} connections. " +
-                           $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; MaxQueuedEvents 50,000.");
+                           $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; MaxQueuedEvents 50,000; " +
+                           $"per-key limit {(perKeyRate > 0 ? $"{perKeyRate:N0} requests/s" : "off")}.");
         text.AppendLine();
         text.AppendLine("| server | phase | quiet events/s | quiet p50 ms | quiet p99 ms | quiet refused | noisy events/s | noisy refused requests |");
         text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");

@@ -58,19 +58,28 @@ internal static class RateLimitsSetup
         return builder;
     }
 
+    /// <summary>How long a request over its key's rate may wait for a token before it is refused.</summary>
+    internal static readonly TimeSpan PerKeyWait = TimeSpan.FromMilliseconds(100);
+
     /// <summary>
-    /// <see cref="RateLimitOptions.PerKeyPerSecond"/> as whole tokens per period: 1,000/s is 1,000 tokens each second,
-    /// 2.5/s is 2 every 0.8 s, 0.5/s is 1 every 2 s.
+    /// <see cref="RateLimitOptions.PerKeyPerSecond"/> as whole tokens per period of about <see cref="PerKeyWait"/>: 1,000/s
+    /// is 100 tokens every 100 ms, 2.5/s is 1 every 0.4 s, 0.5/s is 1 every 2 s. Once the burst is spent, as many requests
+    /// as the key earns in <see cref="PerKeyWait"/> wait in order for the next tokens (100 at 1,000/s; none below 10/s)
+    /// and the rest are refused at once. So a client that sends faster than its rate is held to it, not answered 429 on
+    /// most requests: a client that retries at once (ignoring <c>Retry-After</c>) would otherwise turn each refusal into
+    /// another request and cost the node more than its served rate (docs/benchmarks.md "Fairness").
     /// </summary>
     private static TokenBucketRateLimiterOptions PerKey(RateLimitOptions limits)
     {
-        var tokens = Math.Max(1, (int)Math.Floor(limits.PerKeyPerSecond));
+        var perPeriod = limits.PerKeyPerSecond * PerKeyWait.TotalSeconds;
+        var tokens = Math.Max(1, (int)Math.Floor(perPeriod));
         return new TokenBucketRateLimiterOptions
         {
             TokenLimit = limits.Burst,
             TokensPerPeriod = tokens,
             ReplenishmentPeriod = TimeSpan.FromSeconds(tokens / limits.PerKeyPerSecond),
-            QueueLimit = 0,
+            QueueLimit = (int)Math.Floor(perPeriod),
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
         };
     }
