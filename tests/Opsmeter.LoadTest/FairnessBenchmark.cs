@@ -1,11 +1,13 @@
+using System.Diagnostics;
 using System.Globalization;
+using Npgsql;
 using System.Text;
 
 namespace Opsmeter.LoadTest;
 
 /// <summary>
-/// <c>fairness</c>: a quiet workspace alone, then while a noisy workspace floods batches, then while it floods single
-/// events, on a server with per-workspace admission (the default: 1 MiB of bodies in flight per workspace, half of it
+/// <c>fairness</c>: a quiet workspace alone and then while a noisy workspace floods batches, then alone again and while it
+/// floods single events, each pair from a settled node (<see cref="SettleAsync"/>), on a server with per-workspace admission (the default: 1 MiB of bodies in flight per workspace, half of it
 /// while another workspace sends) and on one without it (<c>MaxInFlightBytesPerWorkspace</c> 0); both keep the default
 /// share of the commit queue. The quiet workspace sends single events at a fixed rate (<c>--quiet-rate</c>, 200/s), as an
 /// app with its own traffic does, each latency counted from when the request was due; <c>--quiet-rate 0</c> makes it a
@@ -42,15 +44,16 @@ internal static class FairnessBenchmark
                 ? quiet.RunAtRateAsync(name, quietRate, options.Duration)
                 : quiet.RunAsync(name, "/v1/ingest", 1, options.Duration, () => opsmeter.WorkingSetBytes);
             await quiet.RunAsync("warm-up", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
-            var alone = await Quiet("quiet alone");
-            results.Add((server, alone, null));
             foreach (var size in new[] { options.BatchSize, 1 })
             {
+                var phase = $"{server}, noisy sends {(size == 1 ? "single events" : $"batches of {size}")}";
+                await SettleAsync(database.ConnectionString);
+                results.Add((phase, await Quiet("quiet alone"), null));
                 // The flood warms up first (its routes' JIT and tier-up, its share reached): the bar is about a steady flood.
                 var flood = FloodProcess.RunAsync(url, NoisyKey, size == 1 ? "/v1/ingest" : "/v1/ingest/batch", size, options.Concurrency, options.Warmup + options.Duration);
                 await Task.Delay(options.Warmup);
                 var during = await Quiet("quiet + flood");
-                results.Add(($"{server}, noisy sends {(size == 1 ? "single events" : $"batches of {size}")}", during, await flood));
+                results.Add((phase, during, await flood));
             }
         }
 
@@ -62,6 +65,31 @@ internal static class FairnessBenchmark
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Waits until the node has folded every stored event into the usage rollups, then checkpoints: each phase starts from a
+    /// settled node, so neither the quiet app's baseline nor the next flood pays for the phase before. A batch flood leaves
+    /// hundreds of thousands of events to fold, a pass that runs for seconds beside whatever comes next.
+    /// </summary>
+    private static async Task SettleAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var pending = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM rollup_pending)", connection);
+        var deadline = Stopwatch.GetTimestamp() + 300 * Stopwatch.Frequency;
+        while ((bool)(await pending.ExecuteScalarAsync())!)
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                throw new TimeoutException("The rollup fold did not catch up within 5 minutes.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
+
+        await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection);
+        await checkpoint.ExecuteNonQueryAsync();
     }
 
     private static Dictionary<string, string?> Environment(string connectionString, string workspace, string key, int? admission, int perKeyRate) => new()
@@ -94,7 +122,7 @@ internal static class FairnessBenchmark
         }
 
         text.AppendLine();
-        // Each server's "alone" row comes before its flood rows.
+        // Each flood row's "alone" row comes just before it.
         var alone = results[0].Quiet;
         foreach (var (server, quiet, noisy) in results)
         {
