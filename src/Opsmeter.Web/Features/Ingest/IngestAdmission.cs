@@ -20,7 +20,10 @@ internal sealed class IngestAdmitted;
 /// <see cref="SharingWindow"/>, an admitted request also takes its turn in a second budget of half the size, so a
 /// flooding workspace works on half as many bytes at once and leaves the rest of the node's CPU to the others
 /// (docs/benchmarks.md "Fairness"); the requests waiting for that turn already hold their place in the first budget, so
-/// the waiting cap counts them as before.
+/// the waiting cap counts them as before. While sharing, its request bodies are also admitted at no more than
+/// <see cref="IngestOptions.SharedBytesPerSecondPerWorkspace"/> (a token bucket of bytes): with one batch in flight at a
+/// time a batch flood still took nearly all of two cores, and what the others wait for follows the flood's rate. The
+/// requests waiting for tokens hold their place in the first budget too.
 /// </para>
 /// </summary>
 internal sealed class IngestAdmission : IDisposable
@@ -29,7 +32,7 @@ internal sealed class IngestAdmission : IDisposable
     internal static readonly TimeSpan SharingWindow = TimeSpan.FromSeconds(10);
 
     private readonly int inFlight;
-    private readonly PartitionedRateLimiter<Guid>? limiter, sharing;
+    private readonly PartitionedRateLimiter<Guid>? limiter, sharing, sharedRate;
     private readonly TimeProvider time;
     private readonly Lock recentLock = new();
 
@@ -50,8 +53,33 @@ internal sealed class IngestAdmission : IDisposable
             // Only requests holding the first budget's permits wait here, so its queue never fills.
             sharing = PartitionedRateLimiter.Create<Guid, Guid>(workspaceId => RateLimitPartition.GetConcurrencyLimiter(workspaceId,
                 _ => new ConcurrencyLimiterOptions { PermitLimit = SharedBudget, QueueLimit = inFlight, QueueProcessingOrder = QueueProcessingOrder.OldestFirst }));
+            if (settings.SharedBytesPerSecondPerWorkspace > 0)
+            {
+                sharedRate = PartitionedRateLimiter.Create<Guid, Guid>(workspaceId => RateLimitPartition.GetTokenBucketLimiter(workspaceId,
+                    _ => SharedRate(settings.SharedBytesPerSecondPerWorkspace, inFlight)));
+            }
         }
     }
+
+    /// <summary>
+    /// The bytes-a-second share as a token bucket refilled about every 100 ms, holding up to one full budget (so a request of
+    /// any admitted size can pass); only requests holding the first budget wait for it, so its queue never fills.
+    /// </summary>
+    private static TokenBucketRateLimiterOptions SharedRate(int bytesPerSecond, int inFlight)
+    {
+        var tokens = (int)Math.Max(1, bytesPerSecond / 10L);
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = Math.Max(inFlight, tokens),
+            TokensPerPeriod = tokens,
+            ReplenishmentPeriod = TimeSpan.FromSeconds((double)tokens / bytesPerSecond),
+            QueueLimit = inFlight,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+            AutoReplenishment = true,
+        };
+    }
+
+    private const int UnknownLengthCharge = 64 * 1024;
 
     private int SharedBudget => Math.Max(inFlight / 2, 1);
 
@@ -59,10 +87,14 @@ internal sealed class IngestAdmission : IDisposable
     {
         limiter?.Dispose();
         sharing?.Dispose();
+        sharedRate?.Dispose();
     }
 
     /// <summary>The workspace's bytes free and requests waiting right now (null when admission is off).</summary>
     internal RateLimiterStatistics? Statistics(Guid workspaceId) => limiter?.GetStatistics(workspaceId);
+
+    /// <summary>The workspace's bytes-a-second share: tokens free and bytes waiting (null when off).</summary>
+    internal RateLimiterStatistics? SharedRateStatistics(Guid workspaceId) => sharedRate?.GetStatistics(workspaceId);
 
     /// <summary>Waits for the request's turn, or throws <see cref="IngestShareExceededException"/> past the waiting cap.</summary>
     internal async ValueTask<RateLimitLease?> EnterAsync(HttpContext http)
@@ -90,6 +122,20 @@ internal sealed class IngestAdmission : IDisposable
 
         try
         {
+            if (sharedRate is not null)
+            {
+                // Tokens are spent, not held: the lease is given back at once.
+                // A body of unknown length is charged 64 KiB here rather than a whole budget, which would hold a chunked client to
+                // a few requests a second: a chunked flood is still worked on one request at a time by the budgets above.
+                var charge = http.Request.ContentLength is { } known ? Math.Clamp(known, 1, inFlight) : Math.Min(UnknownLengthCharge, inFlight);
+                using var rate = await sharedRate.AcquireAsync(workspaceId, (int)charge, http.RequestAborted);
+                if (!rate.IsAcquired)
+                {
+                    throw new IngestShareExceededException(
+                        "This workspace's ingest requests waiting for their turn already fill its share; retry after the Retry-After delay.");
+                }
+            }
+
             return new BothLeases(lease, await sharing.AcquireAsync(workspaceId, (int)Math.Clamp(length, 1, SharedBudget), http.RequestAborted));
         }
         catch

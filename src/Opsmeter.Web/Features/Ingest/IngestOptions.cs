@@ -51,6 +51,17 @@ internal sealed class IngestOptions
     [Range(0, int.MaxValue)]
     public int MaxInFlightBytesPerWorkspace { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Bytes of request bodies a second one workspace's ingest is admitted at while another workspace has sent within the
+    /// last 10 s (a request counts its Content-Length, up to <see cref="MaxInFlightBytesPerWorkspace"/>). Default 4 MiB: about
+    /// 10,000 typical events a second, some 860 million a day, which no one app sends, yet it keeps a batch flood to about half of
+    /// what two cores ingest so the other workspaces' requests stay fast (docs/benchmarks.md "Fairness"). A workspace alone on
+    /// the node has no such cap. Requests over it wait their turn; past <see cref="MaxWaitingBytesPerWorkspace"/>, 429 with
+    /// Retry-After. 0 turns it off; it applies only with <see cref="MaxInFlightBytesPerWorkspace"/> on.
+    /// </summary>
+    [Range(0, int.MaxValue)]
+    public int SharedBytesPerSecondPerWorkspace { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>Bytes of request bodies one workspace may have waiting for its turn; past it 429 with Retry-After. Unset: 16 × <see cref="MaxInFlightBytesPerWorkspace"/>.</summary>
     [Range(0, int.MaxValue)]
     public int? MaxWaitingBytesPerWorkspace { get; set; }

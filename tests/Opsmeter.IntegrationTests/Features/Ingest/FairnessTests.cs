@@ -130,6 +130,45 @@ public sealed class FairnessTests
         Assert.Equal(50, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == noisy.Id)));
     }
 
+    [Fact]
+    public async Task While_another_workspace_sends_a_workspace_over_its_byte_rate_waits_then_gets_429_and_the_other_is_still_taken()
+    {
+        // 2,000 body bytes in flight and 2,000 waiting per workspace, and while sharing 1 byte a second after a burst of 2,000:
+        // once a workspace has spent its burst, its next request waits for tokens (for half an hour: the test never lets it
+        // through), holding its budget, the one after waits for the budget, and the one after that is refused.
+        await using var app = new OpsmeterApp(new Dictionary<string, string>
+        {
+            ["Opsmeter:Ingest:MaxInFlightBytesPerWorkspace"] = "2000",
+            ["Opsmeter:Ingest:MaxWaitingBytesPerWorkspace"] = "2000",
+            ["Opsmeter:Ingest:SharedBytesPerSecondPerWorkspace"] = "1",
+        });
+        await app.InitializeAsync();
+        var noisy = await app.CreateWorkspaceAsync();
+        var quiet = await app.CreateWorkspaceAsync();
+        var admission = app.Services.GetRequiredService<IngestAdmission>();
+        Task Until(string what, Func<bool> state) => Eventually.UntilAsync(() => Task.FromResult(state()), TimeSpan.FromSeconds(60), what);
+        // Prefixes of one length, so every batch has the same size: one fits the burst and the budget, two do not.
+        StringContent NoisyBatch(string prefix) => Batch(prefix, 0, 14);
+        var size = (int)NoisyBatch("burst").Headers.ContentLength!;
+        Assert.InRange(size, 1001, 1999);
+
+        Assert.Equal(HttpStatusCode.OK, (await quiet.Client.PostAsync("/v1/ingest", HttpExtensions.Json(Event("quiet-first")))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("burst"))).StatusCode);
+        var overRate = noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("ovrat"));
+        await Until("the batch over the rate waiting for tokens", () => admission.SharedRateStatistics(noisy.Id)!.CurrentQueuedCount == size);
+        var waiting = noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("waitg"));
+        await Until("the next batch waiting for the budget", () => admission.Statistics(noisy.Id)!.CurrentQueuedCount == size);
+        var refused = await noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("refsd"));
+        var other = await quiet.Client.PostAsync("/v1/ingest/batch", Batch("quiet", 0, 14));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without Retry-After");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode); // the other workspace has its own share
+        Assert.False(overRate.IsCompleted);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(14, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == noisy.Id)));
+    }
+
     /// <summary>A JSON body of known length whose second half is sent only when the task it is given completes.</summary>
     private sealed class StalledContent : HttpContent
     {
