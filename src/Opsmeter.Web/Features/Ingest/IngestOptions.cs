@@ -53,11 +53,12 @@ internal sealed class IngestOptions
 
     /// <summary>
     /// Bytes of request bodies a second one workspace's ingest is admitted at while another workspace has sent within the
-    /// last 10 s (a request counts its Content-Length, up to <see cref="MaxInFlightBytesPerWorkspace"/>). Default 4 MiB: about
-    /// 10,000 typical events a second, some 860 million a day, which no one app sends, yet it keeps a batch flood to about half of
-    /// what two cores ingest so the other workspaces' requests stay fast (docs/benchmarks.md "Fairness"). A workspace alone on
-    /// the node has no such cap. Requests over it wait their turn; past <see cref="MaxWaitingBytesPerWorkspace"/>, 429 with
-    /// Retry-After. 0 turns it off; it applies only with <see cref="MaxInFlightBytesPerWorkspace"/> on.
+    /// last 10 s (a request counts its Content-Length, at least 4 KiB and at most <see cref="MaxInFlightBytesPerWorkspace"/>).
+    /// Default 4 MiB: about 10,000 typical events a second in batches, some 860 million a day, which no one app sends, or
+    /// 1,024 requests a second, yet it keeps a flood to about half of what two cores ingest so the other workspaces'
+    /// requests stay fast (docs/benchmarks.md "Fairness"). A workspace alone on the node has no such cap. Requests over it
+    /// wait their turn, up to a quarter of a second's worth; past that, 429 with Retry-After. 0 turns it off; it applies
+    /// only with <see cref="MaxInFlightBytesPerWorkspace"/> on.
     /// </summary>
     [Range(0, int.MaxValue)]
     public int SharedBytesPerSecondPerWorkspace { get; set; } = 4 * 1024 * 1024;

@@ -155,7 +155,7 @@ public sealed class FairnessTests
         Assert.Equal(HttpStatusCode.OK, (await quiet.Client.PostAsync("/v1/ingest", HttpExtensions.Json(Event("quiet-first")))).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("burst"))).StatusCode);
         var overRate = noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("ovrat"));
-        await Until("the batch over the rate waiting for tokens", () => admission.SharedRateStatistics(noisy.Id)!.CurrentQueuedCount == size);
+        await Until("the batch over the rate waiting for tokens", () => admission.SharedRateStatistics(noisy.Id)!.CurrentQueuedCount > 0);
         var waiting = noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("waitg"));
         await Until("the next batch waiting for the budget", () => admission.Statistics(noisy.Id)!.CurrentQueuedCount == size);
         var refused = await noisy.Client.PostAsync("/v1/ingest/batch", NoisyBatch("refsd"));
@@ -167,6 +167,33 @@ public sealed class FairnessTests
         Assert.False(overRate.IsCompleted);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(14, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == noisy.Id)));
+    }
+
+    [Fact]
+    public async Task While_another_workspace_sends_many_small_requests_count_as_large_ones_so_a_single_event_flood_is_held_too()
+    {
+        // The default budget (1 MiB) and, while sharing, 1 byte a second after a burst of one budget: each single event counts
+        // 4 KiB, so 256 pass, 256 wait for tokens, and the rest are refused although their bodies fill a fraction of the budget.
+        await using var app = new OpsmeterApp(new Dictionary<string, string> { ["Opsmeter:Ingest:SharedBytesPerSecondPerWorkspace"] = "1" });
+        await app.InitializeAsync();
+        var noisy = await app.CreateWorkspaceAsync();
+        var quiet = await app.CreateWorkspaceAsync();
+        const int perBudget = 1024 * 1024 / IngestAdmission.MinimumCharge;
+        Assert.Equal(HttpStatusCode.OK, (await quiet.Client.PostAsync("/v1/ingest", HttpExtensions.Json(Event("quiet-first")))).StatusCode);
+
+        var answers = new ConcurrentQueue<HttpResponseMessage>();
+        async Task Send(int n) => answers.Enqueue(await noisy.Client.PostAsync("/v1/ingest", HttpExtensions.Json(Event($"flood-{n}"))));
+        var flood = Enumerable.Range(0, 2 * perBudget + 40).Select(Send).ToList();
+        int Answered(HttpStatusCode status) => answers.Count(a => a.StatusCode == status);
+        await Eventually.UntilAsync(() => Task.FromResult(Answered(HttpStatusCode.OK) == perBudget && Answered(HttpStatusCode.TooManyRequests) == 40),
+            TimeSpan.FromSeconds(60), "the burst taken and the requests past the waiting room refused");
+        var other = await quiet.Client.PostAsync("/v1/ingest", HttpExtensions.Json(Event("quiet-during")));
+
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        Assert.Equal(perBudget, flood.Count(t => !t.IsCompleted)); // waiting for tokens, not refused
+        Assert.All(answers.Where(a => a.StatusCode == HttpStatusCode.TooManyRequests),
+            refused => Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 without Retry-After"));
+        Assert.Equal(perBudget, await app.WithDbAsync(db => db.LlmRequests.CountAsync(r => r.WorkspaceId == noisy.Id)));
     }
 
     /// <summary>A JSON body of known length whose second half is sent only when the task it is given completes.</summary>
