@@ -91,6 +91,8 @@ internal sealed class IngestAdmission : IDisposable
 
     private const int UnknownLengthCharge = 64 * 1024;
 
+    private const string ShareFull = "This workspace's ingest requests waiting for their turn already fill its share; retry after the Retry-After delay.";
+
     private int SharedBudget => Math.Max(inFlight / 2, 1);
 
     public void Dispose()
@@ -121,8 +123,7 @@ internal sealed class IngestAdmission : IDisposable
         if (!lease.IsAcquired)
         {
             lease.Dispose();
-            throw new IngestShareExceededException(
-                "This workspace's ingest requests waiting for their turn already fill its share; retry after the Retry-After delay.");
+            throw new IngestShareExceededException(ShareFull);
         }
 
         if (!Sharing(workspaceId))
@@ -134,17 +135,16 @@ internal sealed class IngestAdmission : IDisposable
         {
             if (sharedRate is not null)
             {
-                // Tokens are spent, not held: the lease is given back at once.
                 // A request counts at least MinimumCharge: its fixed cost (headers, key, a commit turn) is worth a few KiB of body,
                 // so many small requests are held like a few large ones. A body of unknown length counts 64 KiB rather than a
                 // whole budget, which would hold a chunked client to a few requests a second; a chunked flood is still worked on
                 // one request at a time by the budgets above.
                 var charge = Math.Min(Math.Max(http.Request.ContentLength ?? UnknownLengthCharge, MinimumCharge), inFlight);
+                // Tokens are spent, not held: the lease is given back at once.
                 using var rate = await sharedRate.AcquireAsync(workspaceId, (int)charge, http.RequestAborted);
                 if (!rate.IsAcquired)
                 {
-                    throw new IngestShareExceededException(
-                        "This workspace's ingest requests waiting for their turn already fill its share; retry after the Retry-After delay.");
+                    throw new IngestShareExceededException(ShareFull);
                 }
             }
 
