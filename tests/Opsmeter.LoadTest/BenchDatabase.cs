@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using Opsmeter.Web.Infrastructure.Database;
 
@@ -53,6 +54,26 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
         return new BenchDatabase(new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 200 }.ConnectionString, cluster,
             keep is null ? folder : null, durable);
+    }
+
+    /// <summary>Waits until a server on this database has folded every stored event into the usage rollups.</summary>
+    public async Task WaitFoldedAsync(TimeSpan within)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var unfolded = new NpgsqlCommand(
+            "SELECT EXISTS (SELECT 1 FROM llm_requests WHERE ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage'))",
+            connection);
+        var waited = Stopwatch.StartNew();
+        while ((bool)(await unfolded.ExecuteScalarAsync())!)
+        {
+            if (waited.Elapsed > within)
+            {
+                throw new TimeoutException($"The rollups did not take the stored events in within {within.TotalMinutes:0} minutes.");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250));
+        }
     }
 
     public async ValueTask DisposeAsync()

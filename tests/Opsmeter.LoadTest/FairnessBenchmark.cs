@@ -1,15 +1,14 @@
-using System.Diagnostics;
 using System.Globalization;
-using Npgsql;
 using System.Text;
+using Npgsql;
 
 namespace Opsmeter.LoadTest;
 
 /// <summary>
 /// <c>fairness</c>: a quiet workspace alone and then while a noisy workspace floods batches, then alone again and while it
-/// floods single events, each pair from a settled node (<see cref="SettleAsync"/>), on a server with per-workspace admission (the default: 1 MiB of bodies in flight per workspace, half of it
-/// while another workspace sends) and on one without it (<c>MaxInFlightBytesPerWorkspace</c> 0); both keep the default
-/// share of the commit queue. The quiet workspace sends single events at a fixed rate (<c>--quiet-rate</c>, 200/s), as an
+/// floods single events, each pair from a settled node (<see cref="SettleAsync"/>), on a server with per-workspace
+/// admission (the default: 1 MiB of bodies in flight per workspace, half of it while another workspace sends) and on one
+/// without it (<c>MaxInFlightBytesPerWorkspace</c> 0); both keep the default share of the commit queue. The quiet workspace sends single events at a fixed rate (<c>--quiet-rate</c>, 200/s), as an
 /// app with its own traffic does, each latency counted from when the request was due; <c>--quiet-rate 0</c> makes it a
 /// closed loop of <c>--quiet-concurrency</c> connections instead, which sends less when answered late and so hides part
 /// of the wait (the measure of the entries before 2026-12-02 23:00 in docs/benchmarks.md). The flood runs as its own
@@ -47,7 +46,7 @@ internal static class FairnessBenchmark
             foreach (var size in new[] { options.BatchSize, 1 })
             {
                 var phase = $"{server}, noisy sends {(size == 1 ? "single events" : $"batches of {size}")}";
-                await SettleAsync(database.ConnectionString);
+                await SettleAsync(database);
                 results.Add((phase, await Quiet("quiet alone"), null));
                 // The flood warms up first (its routes' JIT and tier-up, its share reached): the bar is about a steady flood.
                 var flood = FloodProcess.RunAsync(url, NoisyKey, size == 1 ? "/v1/ingest" : "/v1/ingest/batch", size, options.Concurrency, options.Warmup + options.Duration);
@@ -72,22 +71,11 @@ internal static class FairnessBenchmark
     /// settled node, so neither the quiet app's baseline nor the next flood pays for the phase before. A batch flood leaves
     /// hundreds of thousands of events to fold, a pass that runs for seconds beside whatever comes next.
     /// </summary>
-    private static async Task SettleAsync(string connectionString)
+    private static async Task SettleAsync(BenchDatabase database)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await database.WaitFoldedAsync(TimeSpan.FromMinutes(5));
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
-        await using var pending = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM rollup_pending)", connection);
-        var deadline = Stopwatch.GetTimestamp() + 300 * Stopwatch.Frequency;
-        while ((bool)(await pending.ExecuteScalarAsync())!)
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                throw new TimeoutException("The rollup fold did not catch up within 5 minutes.");
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(250));
-        }
-
         await using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection);
         await checkpoint.ExecuteNonQueryAsync();
     }

@@ -43,7 +43,7 @@ internal static class RepriceBenchmark
         var ceilingWorkspace = Guid.CreateVersion7();
         await GenerateAsync(db, ceilingWorkspace, day, events / 5); // the ceiling's rows, in a workspace of their own
         Console.Error.WriteLine($"{events:N0} + {events / 5:N0} unpriced events written in {generating.Elapsed.TotalSeconds:0} s; waiting for the rollups");
-        await WaitFoldedAsync(db);
+        await database.WaitFoldedAsync(TimeSpan.FromMinutes(10));
 
         var ceiling = await CeilingAsync(db, ceilingWorkspace, events / 5);
         var driver = new LoadDriver(url, ApiKey, options.Concurrency);
@@ -110,24 +110,6 @@ internal static class RepriceBenchmark
             command.CommandTimeout = 600;
             await command.ExecuteNonQueryAsync();
         }
-    }
-
-    private static async Task WaitFoldedAsync(NpgsqlDataSource db)
-    {
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromMinutes(10))
-        {
-            var unfolded = (long)(await db.CreateCommand(
-                "SELECT count(*) FROM llm_requests WHERE ingest_xid >= (SELECT processed_below_xid FROM rollup_state WHERE name = 'usage')").ExecuteScalarAsync())!;
-            if (unfolded == 0)
-            {
-                return;
-            }
-
-            await Task.Delay(1000);
-        }
-
-        throw new TimeoutException("The rollups did not take the generated events in within 10 minutes.");
     }
 
     /// <summary>The plain statement: every unpriced row of the ceiling's workspace priced at once, no rollups, no batches.</summary>

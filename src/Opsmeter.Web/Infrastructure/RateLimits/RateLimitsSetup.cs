@@ -59,7 +59,7 @@ internal static class RateLimitsSetup
     }
 
     /// <summary>How long a request over its key's rate may wait for a token before it is refused.</summary>
-    internal static readonly TimeSpan PerKeyWait = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan PerKeyWait = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// <see cref="RateLimitOptions.PerKeyPerSecond"/> as whole tokens per period of about <see cref="PerKeyWait"/>: 1,000/s
@@ -71,14 +71,14 @@ internal static class RateLimitsSetup
     /// </summary>
     private static TokenBucketRateLimiterOptions PerKey(RateLimitOptions limits)
     {
-        var perPeriod = limits.PerKeyPerSecond * PerKeyWait.TotalSeconds;
-        var tokens = Math.Max(1, (int)Math.Floor(perPeriod));
+        var waiting = (int)Math.Floor(limits.PerKeyPerSecond * PerKeyWait.TotalSeconds);
+        var tokens = Math.Max(1, waiting);
         return new TokenBucketRateLimiterOptions
         {
             TokenLimit = limits.Burst,
             TokensPerPeriod = tokens,
             ReplenishmentPeriod = TimeSpan.FromSeconds(tokens / limits.PerKeyPerSecond),
-            QueueLimit = (int)Math.Floor(perPeriod),
+            QueueLimit = waiting,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
             AutoReplenishment = true,
         };
