@@ -22,6 +22,10 @@ internal static class FloodProcess
             RedirectStandardOutput = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
+            // Everything compiled optimized at first call, in the warm-up: with tiered compilation the flood's own re-JIT ran
+            // beside the measured phase (perf sched, batch flood: its JIT thread 533 ms of CPU in 6 s, its requests 182 ms),
+            // on the cores the server needs; a remote client's JIT costs the node nothing.
+            Environment = { ["DOTNET_TieredCompilation"] = "0" },
         };
         var c = CultureInfo.InvariantCulture;
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Opsmeter.LoadTest.dll"), "flood", url.ToString(), apiKey, path,

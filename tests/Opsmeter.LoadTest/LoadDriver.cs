@@ -9,6 +9,17 @@ internal sealed record PhaseResult(string Name, long Requests, long Events, long
     double P50Ms, double P95Ms, double P99Ms, long? PeakServerBytes)
 {
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
+
+    /// <summary>Every request's latency in ms, sorted (open-loop phases only), so phases can be pooled (<see cref="Pooled"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public double[]? Latencies { get; init; }
+
+    /// <summary>The <paramref name="p"/> percentile of all the phases' requests together.</summary>
+    public static double Pooled(IEnumerable<PhaseResult> phases, double p)
+    {
+        var all = phases.SelectMany(r => r.Latencies ?? throw new InvalidOperationException($"{r.Name} kept no latencies")).Order().ToArray();
+        return all[Math.Min(all.Length - 1, (int)(p * all.Length))];
+    }
 }
 
 /// <summary>
@@ -81,7 +92,10 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
         var elapsed = Stopwatch.GetElapsedTime(started);
         Array.Sort(latencies);
         double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
-        return new PhaseResult(name, total, total - failures, failures, elapsed, Percentile(0.50), Percentile(0.95), Percentile(0.99), null);
+        return new PhaseResult(name, total, total - failures, failures, elapsed, Percentile(0.50), Percentile(0.95), Percentile(0.99), null)
+        {
+            Latencies = latencies,
+        };
     }
 
     /// <summary>POSTs OTLP protobuf exports of <paramref name="spansPerRequest"/> GenAI spans (the events of <see cref="Payloads"/>) to the OTLP route.</summary>

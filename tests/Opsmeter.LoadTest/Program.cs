@@ -7,7 +7,7 @@ namespace Opsmeter.LoadTest;
 ///     [--phases single|batch|all|otlp] [--rollup-interval SECONDS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- limits [--duration 20] [--concurrency 64] [--warmup 10] [--rounds 2]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- fairness [--duration 20] [--concurrency 64] [--batch-size 1000] [--quiet-rate 200] [--quiet-concurrency 16, 4 with --quiet-rate 0]
-///     [--per-key-rate 1000] [--warmup 10]
+///     [--per-key-rate 1000] [--rounds 5] [--phases batch|single|all] [--admission on|both] [--warmup 10]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- nodes [--duration 20] [--concurrency 64] [--batch-concurrency 4] [--batch-size 1000] [--warmup 3]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- durability [--seconds 4] [--connection CS]
 /// dotnet run -c Release --project tests/Opsmeter.LoadTest -- dashboard [--events 10000000] [--days 90] [--samples 20] [--keep DIR]
@@ -33,7 +33,8 @@ internal static class LoadTestProgram
         ["nodes", .. var rest] => await NodesBenchmark.RunAsync(Options.Parse(rest)),
         ["fairness", .. var rest] => await FairnessBenchmark.RunAsync(Options.Parse(rest), quietRate: (int)Options.Long(rest, "--quiet-rate", 200),
             quietConcurrency: (int)Options.Long(rest, "--quiet-concurrency", Options.Long(rest, "--quiet-rate", 200) > 0 ? 16 : 4),
-            perKeyRate: (int)Options.Long(rest, "--per-key-rate", 1000)),
+            perKeyRate: (int)Options.Long(rest, "--per-key-rate", 1000), rounds: (int)Options.Long(rest, "--rounds", 5),
+            withoutAdmission: rest.SkipWhile(a => a != "--admission").Skip(1).FirstOrDefault() != "on"),
         ["benchmark", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
         ["client", .. var rest] => ClientBenchmarks.Run(rest),
         ["reprice", .. var rest] => await RepriceBenchmark.RunAsync(Options.Parse(rest), events: Options.Long(rest, "--events", 1_000_000)),
