@@ -64,7 +64,7 @@ internal sealed class IngestAdmission : IDisposable
 
     /// <summary>
     /// The bytes-a-second share as a token bucket refilled about every 100 ms, holding up to one full budget (so a request of
-    /// any admitted size can pass). Up to one budget's worth of charges waits for tokens (a quarter of a second at the
+    /// any admitted size can pass). Up to one budget's worth of charges waits for tokens (half a second at the
     /// default rate); past it the request is refused (429): small requests fill that before they fill the first budget.
     /// </summary>
     private static TokenBucketRateLimiterOptions SharedRate(int bytesPerSecond, int inFlight)
@@ -82,12 +82,12 @@ internal sealed class IngestAdmission : IDisposable
     }
 
     /// <summary>
-    /// The least a request counts against <see cref="IngestOptions.SharedBytesPerSecondPerWorkspace"/>: at the default 4 MiB/s, a
+    /// The least a request counts against <see cref="IngestOptions.SharedBytesPerSecondPerWorkspace"/>: at the default 2 MiB/s, a
     /// sharing workspace's single events (about 400 bytes each) are admitted at up to 1,024 requests a second, the per-key
     /// limit's rate, however many keys send them. Measured: a single-event flood from one workspace at 4,800–5,600 requests/s
     /// took a quiet workspace's p99 to 2–3× its p99 alone; held to ~1,030/s, 1.1–1.4× (docs/benchmarks.md "Fairness").
     /// </summary>
-    internal const int MinimumCharge = 4 * 1024;
+    internal const int MinimumCharge = 2 * 1024;
 
     private const int UnknownLengthCharge = 64 * 1024;
 

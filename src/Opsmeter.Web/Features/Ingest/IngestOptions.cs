@@ -53,15 +53,15 @@ internal sealed class IngestOptions
 
     /// <summary>
     /// Bytes of request bodies a second one workspace's ingest is admitted at while another workspace has sent within the
-    /// last 10 s (a request counts its Content-Length, at least 4 KiB and at most <see cref="MaxInFlightBytesPerWorkspace"/>).
-    /// Default 4 MiB: about 10,000 typical events a second in batches, some 860 million a day, which no one app sends, or
-    /// 1,024 requests a second, yet it keeps a flood to about half of what two cores ingest so the other workspaces'
-    /// requests stay fast (docs/benchmarks.md "Fairness"). A workspace alone on the node has no such cap. Requests over it
-    /// wait their turn, up to a quarter of a second's worth; past that, 429 with Retry-After. 0 turns it off; it applies
-    /// only with <see cref="MaxInFlightBytesPerWorkspace"/> on.
+    /// last 10 s (a request counts its Content-Length, at least 2 KiB and at most <see cref="MaxInFlightBytesPerWorkspace"/>).
+    /// Default 2 MiB: about 6,000 typical events a second in batches, some 500 million a day, which no one app sends, or
+    /// 1,024 requests a second, yet it keeps a flood to about a quarter of what two cores ingest, so the other workspaces'
+    /// requests stay within 2× of their latency alone (at 4 MiB/s a batch flood still took them to 2–3×: docs/benchmarks.md
+    /// "Fairness"). A workspace alone on the node has no such cap. Requests over it wait their turn, up to half a second's
+    /// worth; past that, 429 with Retry-After. 0 turns it off; it applies only with <see cref="MaxInFlightBytesPerWorkspace"/> on.
     /// </summary>
     [Range(0, int.MaxValue)]
-    public int SharedBytesPerSecondPerWorkspace { get; set; } = 4 * 1024 * 1024;
+    public int SharedBytesPerSecondPerWorkspace { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>Bytes of request bodies one workspace may have waiting for its turn; past it 429 with Retry-After. Unset: 16 × <see cref="MaxInFlightBytesPerWorkspace"/>.</summary>
     [Range(0, int.MaxValue)]

@@ -173,7 +173,7 @@ public sealed class FairnessTests
     public async Task While_another_workspace_sends_many_small_requests_count_as_large_ones_so_a_single_event_flood_is_held_too()
     {
         // The default budget (1 MiB) and, while sharing, 1 byte a second after a burst of one budget: each single event counts
-        // 4 KiB, so 256 pass, 256 wait for tokens, and the rest are refused although their bodies fill a fraction of the budget.
+        // 2 KiB, so 512 pass, 512 wait for tokens, and the rest are refused although their bodies fill a fraction of the budget.
         await using var app = new OpsmeterApp(new Dictionary<string, string> { ["Opsmeter:Ingest:SharedBytesPerSecondPerWorkspace"] = "1" });
         await app.InitializeAsync();
         var noisy = await app.CreateWorkspaceAsync();
