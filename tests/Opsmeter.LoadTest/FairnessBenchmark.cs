@@ -25,8 +25,9 @@ internal static class FairnessBenchmark
     private const string QuietKey = "om_quietbench_0123456789abcdefghijklmn";
     private const string NoisyKey = "om_noisybench_0123456789abcdefghijklmn";
 
-    public static async Task<int> RunAsync(Options options, int quietConcurrency, int quietRate, int perKeyRate, int rounds, bool withoutAdmission)
+    public static async Task<int> RunAsync(Options options, int quietConcurrency, int quietRate, int perKeyRate, int rounds, bool alsoWithoutAdmission)
     {
+        rounds = Math.Max(1, rounds);
         var idleBefore = MachineInfo.IdleWakeups(TimeSpan.FromSeconds(5));
         await using var database = await BenchDatabase.CreateAsync(options.Connection, durable: true);
         // The quiet workspace and its key are made by a first start's bootstrap; each measured server bootstraps the noisy one.
@@ -38,7 +39,7 @@ internal static class FairnessBenchmark
 
         var sizes = options.Phases switch { "batch" => new[] { options.BatchSize }, "single" => [1], _ => [options.BatchSize, 1] };
         var results = new List<Round>();
-        var servers = new[] { ("admission on (default)", (int?)null), ("admission off", 0) }.Take(withoutAdmission ? 2 : 1);
+        var servers = new[] { ("admission on (default)", (int?)null), ("admission off", 0) }.Take(alsoWithoutAdmission ? 2 : 1);
         foreach (var (server, admission) in servers)
         {
             var (opsmeter, url) = await OpsmeterProcess.StartAsync(Environment(database.ConnectionString, "noisy", NoisyKey, admission, perKeyRate));
@@ -129,8 +130,8 @@ internal static class FairnessBenchmark
         }
 
         text.AppendLine();
-        // One phase's p99 is its 20th-worst request, and one stall of the machine (docs/benchmarks.md: the host here holds
-        // both cores for up to 100 ms at times, with nothing running) decides it: on the alone side it makes the ratio small,
+        // One phase's p99 is its 20th-worst request, and one stall of the machine decides it (docs/benchmarks.md "Fairness in
+        // rounds": phases with no flood at all here reached p99s of 100–470 ms): on the alone side it makes the ratio small,
         // on the flood side large. The verdict is the median of the rounds' ratios, which neither side's stray stall moves;
         // the p99 of each side's requests of all rounds together is given beside it.
         foreach (var phase in results.GroupBy(r => r.Phase))
