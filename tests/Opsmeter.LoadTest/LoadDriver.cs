@@ -15,11 +15,11 @@ internal sealed record PhaseResult(string Name, long Requests, long Events, long
     public double[]? Latencies { get; init; }
 
     /// <summary>The <paramref name="p"/> percentile of all the phases' requests together.</summary>
-    public static double Pooled(IEnumerable<PhaseResult> phases, double p)
-    {
-        var all = phases.SelectMany(r => r.Latencies ?? throw new InvalidOperationException($"{r.Name} kept no latencies")).Order().ToArray();
-        return all[Math.Min(all.Length - 1, (int)(p * all.Length))];
-    }
+    public static double Pooled(IEnumerable<PhaseResult> phases, double p) =>
+        Percentile(phases.SelectMany(r => r.Latencies ?? throw new InvalidOperationException($"{r.Name} kept no latencies")).Order().ToArray(), p);
+
+    /// <summary>The <paramref name="p"/> percentile (0–1) of sorted latencies; 0 when there are none.</summary>
+    public static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
 }
 
 /// <summary>
@@ -91,8 +91,8 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
         await Task.WhenAll(sends);
         var elapsed = Stopwatch.GetElapsedTime(started);
         Array.Sort(latencies);
-        double Percentile(double p) => latencies[Math.Min(latencies.Length - 1, (int)(p * latencies.Length))];
-        return new PhaseResult(name, total, total - failures, failures, elapsed, Percentile(0.50), Percentile(0.95), Percentile(0.99), null)
+        return new PhaseResult(name, total, total - failures, failures, elapsed,
+            PhaseResult.Percentile(latencies, 0.50), PhaseResult.Percentile(latencies, 0.95), PhaseResult.Percentile(latencies, 0.99), null)
         {
             Latencies = latencies,
         };
@@ -173,8 +173,7 @@ internal sealed class LoadDriver(Uri baseAddress, string? apiKey, int concurrenc
         await progress;
 
         var all = latencies.SelectMany(l => l).Order().ToArray();
-        double Percentile(double p) => all.Length == 0 ? 0 : all[Math.Min(all.Length - 1, (int)(p * all.Length))];
         return new PhaseResult(name, requests, (requests - failures) * eventsPerRequest, failures, elapsed,
-            Percentile(0.50), Percentile(0.95), Percentile(0.99), peak == 0 ? null : peak);
+            PhaseResult.Percentile(all, 0.50), PhaseResult.Percentile(all, 0.95), PhaseResult.Percentile(all, 0.99), peak == 0 ? null : peak);
     }
 }
