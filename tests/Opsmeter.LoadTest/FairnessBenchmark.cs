@@ -52,7 +52,7 @@ internal static class FairnessBenchmark
             await quiet.RunAsync("warm-up", "/v1/ingest", 1, options.Warmup, () => opsmeter.WorkingSetBytes);
             foreach (var size in sizes)
             {
-                var phase = $"{server}, noisy sends {(size == 1 ? "single events" : $"batches of {size}")}";
+                var phase = $"{server}, noisy sends {Floods(size)}";
                 // Rounds alternate alone and with the flood, so that a slow stretch of the machine falls on both sides alike.
                 for (var round = 1; round <= rounds; round++)
                 {
@@ -69,7 +69,7 @@ internal static class FairnessBenchmark
         }
 
         var machine = $"{idleBefore} before the run, {MachineInfo.IdleWakeups(TimeSpan.FromSeconds(5))} after it";
-        var report = Report(options, quietConcurrency, quietRate, perKeyRate, database.Description, machine, results);
+        var report = Report(options, quietConcurrency, quietRate, perKeyRate, database.Description, machine, sizes, results);
         Console.WriteLine(report);
         if (options.Markdown is not null)
         {
@@ -109,13 +109,16 @@ internal static class FairnessBenchmark
         ["Opsmeter__Ingest__MaxInFlightBytesPerWorkspace"] = admission?.ToString(CultureInfo.InvariantCulture),
     };
 
-    private static string Report(Options options, int quietConcurrency, int quietRate, int perKeyRate, string database, string machine, List<Round> results)
+    private static string Floods(int size) => size == 1 ? "single events" : $"batches of {size}";
+
+    private static string Report(Options options, int quietConcurrency, int quietRate, int perKeyRate, string database, string machine,
+        int[] sizes, List<Round> results)
     {
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(c, $"Run {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC on {MachineInfo.Describe()}; PostgreSQL: {database}.");
         text.AppendLine(c, $"Quiet: single events {(quietRate > 0 ? $"at {quietRate}/s (open loop, up to {quietConcurrency} connections)" : $"on {quietConcurrency} connections (closed loop)")}. " +
-                           $"Noisy (its own process): {(options.Phases is "single" ? "" : $"batches of {options.BatchSize}")}{(options.Phases is "all" ? ", then " : "")}{(options.Phases is "batch" ? "" : "single events")}, on {options.Concurrency} connections. " +
+                           $"Noisy (its own process): {string.Join(", then ", sizes.Select(Floods))}, on {options.Concurrency} connections. " +
                            $"{options.Duration.TotalSeconds:0} s per phase after {options.Warmup.TotalSeconds:0} s warm-up; MaxQueuedEvents 50,000; " +
                            $"per-key limit {(perKeyRate > 0 ? $"{perKeyRate:N0} requests/s" : "off")}.");
         text.AppendLine(c, $"Machine: {machine}.");

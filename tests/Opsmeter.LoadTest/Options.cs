@@ -6,11 +6,7 @@ internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConc
 {
     public static Options Parse(IReadOnlyList<string> args)
     {
-        string? Value(string name)
-        {
-            var i = args.ToList().IndexOf(name);
-            return i >= 0 && i + 1 < args.Count ? args[i + 1] : null;
-        }
+        string? Value(string name) => Options.Value(args, name);
 
         int Int(string name, int fallback) => Value(name) is { } v ? int.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
         return new Options(
@@ -26,9 +22,13 @@ internal sealed record Options(TimeSpan Duration, int Concurrency, int BatchConc
             RollupIntervalSeconds: Value("--rollup-interval") is { } r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : null);
     }
 
-    public static long Long(IReadOnlyList<string> args, string name, long fallback)
+    public static long Long(IReadOnlyList<string> args, string name, long fallback) =>
+        Value(args, name) is { } v ? long.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : fallback;
+
+    /// <summary>The word after <paramref name="name"/> in <paramref name="args"/>, or null.</summary>
+    public static string? Value(IReadOnlyList<string> args, string name)
     {
         var i = args.ToList().IndexOf(name);
-        return i >= 0 && i + 1 < args.Count ? long.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+        return i >= 0 && i + 1 < args.Count ? args[i + 1] : null;
     }
 }

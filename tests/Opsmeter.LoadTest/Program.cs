@@ -34,7 +34,7 @@ internal static class LoadTestProgram
         ["fairness", .. var rest] => await FairnessBenchmark.RunAsync(Options.Parse(rest), quietRate: (int)Options.Long(rest, "--quiet-rate", 200),
             quietConcurrency: (int)Options.Long(rest, "--quiet-concurrency", Options.Long(rest, "--quiet-rate", 200) > 0 ? 16 : 4),
             perKeyRate: (int)Options.Long(rest, "--per-key-rate", 1000), rounds: (int)Options.Long(rest, "--rounds", 5),
-            alsoWithoutAdmission: rest.SkipWhile(a => a != "--admission").Skip(1).FirstOrDefault() != "on"),
+            alsoWithoutAdmission: Options.Value(rest, "--admission") != "on"),
         ["benchmark", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
         ["client", .. var rest] => ClientBenchmarks.Run(rest),
         ["reprice", .. var rest] => await RepriceBenchmark.RunAsync(Options.Parse(rest), events: Options.Long(rest, "--events", 1_000_000)),
